@@ -1,0 +1,300 @@
+"""Loads configuration: defaults → issuer → device file → environment, into frozen objects."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from terminal.config_schema import (
+    DEFAULT_SECTIONS,
+    DEVICE_SECTIONS,
+    ISSUER_SECTIONS,
+    SECTIONS,
+    Config,
+    check_value,
+    describe,
+    keys_of,
+)
+
+ENV_PREFIX = "QR_TERMINAL__"
+ENV_DEVICE_FILE = "QR_TERMINAL_DEVICE_FILE"
+ENV_CONFIG_DIR = "QR_TERMINAL_CONFIG_DIR"
+SYSTEM_DEVICE_FILE = Path("/etc/qr-terminal/device.toml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists every reason, one line each.
+
+    Not retryable: a person must fix a file or a variable. Nothing was half-loaded.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The effective configuration and, for each (section, key), where its value came from."""
+
+    config: Config
+    sources: Mapping[tuple[str, str], str]
+
+
+def config_dir() -> Path:
+    """The firmware_config directory: $QR_TERMINAL_CONFIG_DIR, else the one beside the package."""
+    explicit = os.environ.get(ENV_CONFIG_DIR)
+    return (
+        Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "firmware_config"
+    )
+
+
+def default_device_file() -> Path | None:
+    """The device file provisioning wrote, if any; None means the embedded demo identity."""
+    explicit = os.environ.get(ENV_DEVICE_FILE)
+    if explicit:
+        return Path(explicit)
+    return SYSTEM_DEVICE_FILE if SYSTEM_DEVICE_FILE.exists() else None
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """Parses one TOML file; returns (data, []) or (None, [problem])."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle), []
+    except FileNotFoundError:
+        return None, [f"{path}: file not found"]
+    except IsADirectoryError:
+        return None, [f"{path}: is a directory, not a TOML file"]
+    except PermissionError:
+        return None, [f"{path}: cannot be read (permission denied)"]
+    except UnicodeDecodeError as error:
+        return None, [f"{path}: not UTF-8 text ({error.reason})"]
+    except tomllib.TOMLDecodeError as error:
+        return None, [f"{path}: broken TOML: {error}"]
+
+
+def validate_layer(
+    data: Mapping[str, Any], origin: str, allowed_sections: frozenset[str]
+) -> tuple[dict[tuple[str, str], Any], list[str]]:
+    """Checks one layer's sections, keys, types and ranges; returns its flat values and problems."""
+    values: dict[tuple[str, str], Any] = {}
+    problems: list[str] = []
+    for section, table in data.items():
+        if section not in SECTIONS:
+            problems.append(
+                f"{origin}: unknown section [{section}]; known: {', '.join(sorted(SECTIONS))}"
+            )
+            continue
+        if section not in allowed_sections:
+            problems.append(
+                f"{origin}: section [{section}] cannot be set here; "
+                f"this file may set: {', '.join(sorted(allowed_sections))}"
+            )
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{origin}: {section} must be a [section] table, got {table!r}")
+            continue
+        specs = keys_of(section)
+        for key, value in table.items():
+            spec = specs.get(key)
+            if spec is None:
+                problems.append(
+                    f"{origin}: [{section}] unknown key {key!r}; known: {', '.join(specs)}"
+                )
+                continue
+            why = check_value(spec, value)
+            if why:
+                problems.append(
+                    f"{origin}: [{section}] {key} = {value!r} {why} (allowed: {describe(spec)})"
+                )
+                continue
+            values[(section, key)] = value
+    return values, problems
+
+
+def env_layer(env: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], dict[str, str], list]:
+    """Reads QR_TERMINAL__SECTION__KEY variables; returns values, their variable names, problems."""
+    data: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    problems: list[str] = []
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            problems.append(f"environment {name}: expected {ENV_PREFIX}SECTION__KEY")
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word such as `sim` is meant as text
+        data.setdefault(parts[0], {})[parts[1]] = value
+        names[f"{parts[0]}.{parts[1]}"] = name
+    values, layer_problems = validate_layer(data, "environment", frozenset(SECTIONS))
+    return values, names, problems + layer_problems
+
+
+def cross_check(values: Mapping[tuple[str, str], Any], origin: Mapping) -> list[str]:
+    """Rules that span keys: each problem names where the offending value came from."""
+    problems = []
+
+    def where(section: str, key: str) -> str:
+        return f"{origin.get((section, key), '?')}: [{section}] {key} = {values[(section, key)]!r}"
+
+    low, high = values[("benefits", "sangsaeng_min_bp")], values[("benefits", "sangsaeng_max_bp")]
+    if low > high:
+        problems.append(f"{where('benefits', 'sangsaeng_min_bp')} is above sangsaeng_max_bp {high}")
+    rate = values[("merchant", "sangsaeng_rate_bp")]
+    if not low <= rate <= high:
+        problems.append(
+            f"{where('merchant', 'sangsaeng_rate_bp')} is outside the issuer's 상생 range "
+            f"{low}..{high} bp"
+        )
+    if values[("sync", "backoff_initial_seconds")] > values[("sync", "backoff_max_seconds")]:
+        problems.append(f"{where('sync', 'backoff_initial_seconds')} exceeds backoff_max_seconds")
+    pins = [values[("gpio", k)] for k in ("buzzer_pin", "green_led_pin", "red_led_pin")]
+    pins += values[("gpio", "keypad_rows")] + values[("gpio", "keypad_cols")]
+    if len(set(pins)) != len(pins):
+        problems.append(f"{origin.get(('gpio', 'buzzer_pin'), '?')}: [gpio] a pin is used twice")
+    return problems
+
+
+def load_config(
+    device_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    directory: Path | None = None,
+) -> LoadedConfig:
+    """Merges every layer; raises ConfigError listing every problem, or returns frozen config."""
+    directory = directory or config_dir()
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    merged: dict[tuple[str, str], Any] = {}
+    origin: dict[tuple[str, str], str] = {}
+
+    def apply(values: Mapping[tuple[str, str], Any], source: str) -> None:
+        for key, value in values.items():
+            merged[key] = value
+            origin[key] = source
+
+    defaults_path = directory / "defaults.toml"
+    data, errors = read_toml(defaults_path)
+    problems += errors
+    if data is not None:
+        values, errors = validate_layer(data, str(defaults_path), DEFAULT_SECTIONS)
+        problems += errors
+        apply(values, defaults_path.name)
+
+    device_values: dict[tuple[str, str], Any] = {}
+    if device_file is not None:
+        data, errors = read_toml(device_file)
+        problems += errors
+        if data is not None:
+            device_values, errors = validate_layer(data, str(device_file), DEVICE_SECTIONS)
+            problems += errors
+    env_values, env_names, errors = env_layer(env)
+    problems += errors
+
+    # The issuer is chosen by the later layers, but its profile sits below them.
+    issuer, issuer_origin = merged.get(("device", "issuer")), str(defaults_path)
+    if ("device", "issuer") in device_values:
+        issuer, issuer_origin = device_values[("device", "issuer")], str(device_file)
+    if ("device", "issuer") in env_values:
+        issuer, issuer_origin = env_values[("device", "issuer")], "environment"
+    if issuer:
+        issuer_path = directory / "issuers" / f"{issuer}.toml"
+        data, errors = read_toml(issuer_path)
+        if errors and not issuer_path.exists():
+            known = sorted(p.stem for p in (directory / "issuers").glob("*.toml"))
+            errors = [
+                f"{issuer_origin}: [device] issuer = {issuer!r} has no profile {issuer_path}; "
+                f"known: {', '.join(known)}"
+            ]
+        problems += errors
+        if data is not None:
+            values, errors = validate_layer(data, str(issuer_path), ISSUER_SECTIONS)
+            problems += errors
+            if values.get(("issuer", "id"), issuer) != issuer:
+                problems.append(f"{issuer_path}: [issuer] id must be {issuer!r}, the file's name")
+            apply(values, f"issuers/{issuer_path.name}")
+    apply(device_values, str(device_file))
+    apply(env_values, "environment")
+    for key in env_values:
+        origin[key] = f"environment {env_names[f'{key[0]}.{key[1]}']}"
+
+    for section in SECTIONS:
+        if problems and section in ISSUER_SECTIONS:
+            continue  # a broken or absent issuer profile was reported above
+        for key in keys_of(section):
+            if (section, key) not in merged:
+                problems.append(f"[{section}] {key} is not set by any layer")
+    if problems:
+        raise ConfigError(problems)
+    problems = cross_check(merged, origin)
+    if problems:
+        raise ConfigError(problems)
+
+    sections = {
+        name: kind(**{k: _freeze(merged[(name, k)]) for k in keys_of(name)})
+        for name, kind in SECTIONS.items()
+    }
+    return LoadedConfig(config=Config(**sections), sources=dict(origin))
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def check_file(path: Path, directory: Path | None = None) -> list[str]:
+    """Validates one config file alone; a device file is also merged with its issuer profile."""
+    directory = directory or config_dir()
+    data, problems = read_toml(path)
+    if data is None:
+        return problems
+    if "issuer" in data or path.parent.name == "issuers":
+        _, problems = validate_layer(data, str(path), ISSUER_SECTIONS)
+        missing = [
+            f"{path}: [{s}] {k} is missing"
+            for s in ("issuer", "benefits")
+            for k in keys_of(s)
+            if k not in data.get(s, {})
+        ]
+        if not problems and data.get("issuer", {}).get("id") != path.stem:
+            problems.append(f"{path}: [issuer] id must be {path.stem!r}, the file's name")
+        return problems + missing
+    if path.name == "defaults.toml":
+        _, problems = validate_layer(data, str(path), DEFAULT_SECTIONS)
+        return problems
+    try:
+        load_config(device_file=path, env={}, directory=directory)
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+def render_effective(loaded: LoadedConfig) -> str:
+    """The effective configuration as TOML, each value followed by where it came from."""
+    lines = []
+    for section in SECTIONS:
+        lines.append(f"[{section}]")
+        part = getattr(loaded.config, section)
+        for key in keys_of(section):
+            value = getattr(part, key)
+            shown = _toml_value(value)
+            lines.append(f"{key} = {shown}".ljust(48) + f"  # {loaded.sources[(section, key)]}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,259 @@
+"""The typed shape of the terminal's configuration: every section, key, type and allowed range."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_MCC = re.compile(r"^[0-9]{4}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_ISSUER_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_EMV_ANS = re.compile(r"^[\x20-\x7E]+$")  # EMV "ans": printable ASCII
+
+
+def setting(
+    kind: type,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    choices: tuple[Any, ...] | None = None,
+    pattern: re.Pattern[str] | None = None,
+    max_len: int | None = None,
+    item: type | None = None,
+    allowed: str = "",
+) -> Any:
+    """Declares one config key: its TOML type and what values are allowed."""
+    return field(
+        metadata={
+            "kind": kind,
+            "low": low,
+            "high": high,
+            "choices": choices,
+            "pattern": pattern,
+            "max_len": max_len,
+            "item": item,
+            "allowed": allowed,
+        }
+    )
+
+
+def check_value(spec: dict[str, Any], value: Any) -> str | None:
+    """Returns why `value` is not allowed by `spec`, or None when it is."""
+    kind = spec["kind"]
+    # bool is a subclass of int in Python; TOML keeps them apart and so do we.
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return "must be a whole number"
+    if kind is bool and not isinstance(value, bool):
+        return "must be true or false"
+    if kind is str and not isinstance(value, str):
+        return "must be text in quotes"
+    if kind is list:
+        if not isinstance(value, list):
+            return f"must be a list of {'numbers' if spec['item'] is int else 'texts'}"
+        for element in value:
+            bad_int = spec["item"] is int and (
+                isinstance(element, bool) or not isinstance(element, int)
+            )
+            if bad_int or (spec["item"] is str and not isinstance(element, str)):
+                return f"has an element {element!r} of the wrong type"
+        if spec["choices"] is not None:
+            for element in value:
+                if element not in spec["choices"]:
+                    return f"has {element!r}; each must be one of {', '.join(spec['choices'])}"
+        if spec["low"] is not None and len(value) < spec["low"]:
+            return f"must have at least {spec['low']} element(s)"
+        return None
+    if kind is int:
+        if spec["low"] is not None and value < spec["low"]:
+            return f"must be at least {spec['low']}"
+        if spec["high"] is not None and value > spec["high"]:
+            return f"must be at most {spec['high']}"
+    if spec["choices"] is not None and value not in spec["choices"]:
+        return f"must be one of {', '.join(str(c) for c in spec['choices'])}"
+    if kind is str:
+        if spec["max_len"] is not None and len(value) > spec["max_len"]:
+            return f"must be at most {spec['max_len']} characters"
+        if spec["pattern"] is not None and not spec["pattern"].match(value):
+            return f"must be {spec['allowed'] or 'of the form ' + spec['pattern'].pattern}"
+    return None
+
+
+def describe(spec: dict[str, Any]) -> str:
+    """A short human description of what a key allows, for messages."""
+    parts = [{int: "integer", bool: "boolean", str: "text", list: "list"}[spec["kind"]]]
+    if spec["low"] is not None or spec["high"] is not None:
+        parts.append(f"{spec['low']}..{spec['high'] if spec['high'] is not None else ''}")
+    if spec["choices"] is not None:
+        parts.append("one of " + ", ".join(str(c) for c in spec["choices"]))
+    if spec["allowed"]:
+        parts.append(spec["allowed"])
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str = setting(str, pattern=_ID, allowed="1-40 letters, digits, '.', '_' or '-'")
+    serial: str = setting(str, pattern=_ID, allowed="1-40 letters, digits, '.', '_' or '-'")
+    issuer: str = setting(str, pattern=_ISSUER_ID, allowed="a lower-case issuer profile name")
+
+
+@dataclass(frozen=True)
+class MerchantConfig:
+    id: str = setting(str, pattern=_ID, max_len=25, allowed="1-25 letters, digits, '.', '_' or '-'")
+    name_ko: str = setting(str, max_len=25, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
+    name_en: str = setting(str, max_len=25, pattern=_EMV_ANS, allowed="printable ASCII")
+    city_ko: str = setting(str, max_len=15, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
+    city_en: str = setting(str, max_len=15, pattern=_EMV_ANS, allowed="printable ASCII")
+    mcc: str = setting(str, pattern=_MCC, allowed="four digits (ISO 18245)")
+    sangsaeng_rate_bp: int = setting(int, low=0, high=10000)
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    url: str = setting(
+        str, pattern=re.compile(r"^https?://\S+$"), allowed="an http:// or https:// URL"
+    )
+    guid: str = setting(str, max_len=32, pattern=_EMV_ANS, allowed="printable ASCII")
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    backend: str = setting(str, choices=("png", "window", "framebuffer"))
+    width: int = setting(int, low=96, high=4096)
+    height: int = setting(int, low=96, high=4096)
+    rotation: int = setting(int, choices=(0, 90, 180, 270))
+    framebuffer: str = setting(str)
+    font: str = setting(str)
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    backend: str = setting(str, choices=("sim", "picamera2", "v4l2", "files"))
+    device: str = setting(str)
+    width: int = setting(int, low=160, high=4096)
+    height: int = setting(int, low=120, high=3072)
+    fps: int = setting(int, low=1, high=120)
+    autofocus: bool = setting(bool)
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    backends: tuple[str, ...] = setting(list, item=str, choices=("zxing", "zbar", "opencv"), low=1)
+    formats: tuple[str, ...] = setting(list, item=str, choices=("QRCode", "Code128"), low=1)
+    max_fps: int = setting(int, low=1, high=60)
+    hold_release_ms: int = setting(int, low=100, high=60000)
+
+
+@dataclass(frozen=True)
+class GpioConfig:
+    backend: str = setting(str, choices=("mock", "lgpio"))
+    buzzer_pin: int = setting(int, low=0, high=27)
+    green_led_pin: int = setting(int, low=0, high=27)
+    red_led_pin: int = setting(int, low=0, high=27)
+    keypad_rows: tuple[int, ...] = setting(list, item=int, low=1)
+    keypad_cols: tuple[int, ...] = setting(list, item=int, low=1)
+
+
+@dataclass(frozen=True)
+class SoundConfig:
+    enabled: bool = setting(bool)
+    beep_ok_ms: int = setting(int, low=10, high=5000)
+    beep_error_ms: int = setting(int, low=10, high=5000)
+
+
+@dataclass(frozen=True)
+class QrConfig:
+    sale_expiry_seconds: int = setting(int, low=30, high=3600)
+
+
+@dataclass(frozen=True)
+class OfflineConfig:
+    enabled: bool = setting(bool)
+    max_amount_won: int = setting(int, low=0, high=10_000_000)
+    max_total_won: int = setting(int, low=0, high=100_000_000)
+    max_count: int = setting(int, low=0, high=10_000)
+    max_age_hours: int = setting(int, low=1, high=24 * 30)
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    interval_seconds: int = setting(int, low=1, high=3600)
+    batch_size: int = setting(int, low=1, high=1000)
+    backoff_initial_seconds: int = setting(int, low=1, high=3600)
+    backoff_max_seconds: int = setting(int, low=1, high=86400)
+    long_poll_seconds: int = setting(int, low=1, high=120)
+    request_timeout_seconds: int = setting(int, low=1, high=300)
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    state_dir: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    database: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    device_key: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    device_cert: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    screens_dir: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    camera_files: str = setting(str)
+
+
+@dataclass(frozen=True)
+class LocaleConfig:
+    language: str = setting(str, choices=("ko", "en"))
+    timezone: str = setting(str, pattern=re.compile(r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$"))
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    id: str = setting(str, pattern=_ISSUER_ID, allowed="a lower-case issuer profile name")
+    name_ko: str = setting(str, max_len=25, pattern=re.compile(r"^\S"), allowed="non-empty")
+    name_en: str = setting(str, max_len=25, pattern=_EMV_ANS, allowed="printable ASCII")
+    region_ko: str = setting(str, pattern=re.compile(r"^\S"), allowed="non-empty")
+    colour_primary: str = setting(str, pattern=_COLOUR, allowed="#RRGGBB")
+    colour_accent: str = setting(str, pattern=_COLOUR, allowed="#RRGGBB")
+
+
+@dataclass(frozen=True)
+class BenefitsConfig:
+    city_rate_bp: int = setting(int, low=0, high=10000)
+    city_monthly_cap_won: int = setting(int, low=0, high=10_000_000)
+    district_topup_bp: int = setting(int, low=0, high=10000)
+    district_monthly_cap_won: int = setting(int, low=0, high=10_000_000)
+    sangsaeng_min_bp: int = setting(int, low=0, high=10000)
+    sangsaeng_max_bp: int = setting(int, low=0, high=10000)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole effective configuration, frozen."""
+
+    device: DeviceConfig
+    merchant: MerchantConfig
+    platform: PlatformConfig
+    display: DisplayConfig
+    camera: CameraConfig
+    decoder: DecoderConfig
+    gpio: GpioConfig
+    sound: SoundConfig
+    qr: QrConfig
+    offline: OfflineConfig
+    sync: SyncConfig
+    paths: PathsConfig
+    locale: LocaleConfig
+    issuer: IssuerConfig
+    benefits: BenefitsConfig
+
+
+SECTIONS: dict[str, type] = get_type_hints(Config)
+
+
+def keys_of(section: str) -> dict[str, dict[str, Any]]:
+    """The key specs of one section, by key name."""
+    return {f.name: dict(f.metadata) for f in fields(SECTIONS[section])}
+
+
+# Which sections each layer may set. Issuer benefits belong to the issuer (and the platform
+# that pushes them), so a device file cannot raise its own cashback rates.
+ISSUER_SECTIONS = frozenset({"issuer", "benefits", "offline"})
+DEVICE_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits", "offline", "qr"}
+DEFAULT_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits"}

@@ -1,0 +1,1 @@
+"""The pure core: money, benefits, payment code formats and records. No I/O, no hardware."""

@@ -1,0 +1,63 @@
+"""The qr-terminal command line: config show/check, demo, and --help everywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from terminal.cli import build_parser, main
+from tests.conftest import REPO
+
+
+def test_config_check_passes_on_shipped_files(capsys):
+    files = [str(p) for p in sorted((REPO / "firmware_config" / "issuers").glob("*.toml"))]
+    files.append(str(REPO / "firmware_config" / "device.example.toml"))
+    assert main(["config", "check", *files]) == 0
+    assert capsys.readouterr().out.count("ok: ") == len(files)
+
+
+def test_config_check_fails_and_explains(tmp_path, capsys):
+    bad = tmp_path / "device.toml"
+    bad.write_text("[camera]\nfps = 0\n")
+    assert main(["config", "check", str(bad)]) == 2
+    assert "[camera] fps = 0 must be at least 1" in capsys.readouterr().err
+
+
+def test_config_show_prints_sources(capsys):
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert 'issuer = "incheon"' in out and "# defaults.toml" in out
+
+
+def test_every_subcommand_has_help():
+    parser = build_parser()
+    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+    seen = 0
+    stack = list(actions[0].choices.items())
+    while stack:
+        name, sub = stack.pop()
+        assert sub.format_help().startswith("usage:"), name
+        seen += 1
+        for action in sub._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                stack.extend(action.choices.items())
+    assert seen >= 4
+
+
+def test_installed_console_script_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "terminal.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "demo" in done.stdout
+
+
+@pytest.mark.parametrize("argv", [["demo", "--headless"]])
+def test_demo_runs_on_embedded_defaults(tmp_path, capsys, argv):
+    assert main([*argv, "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "configuration loaded" in out

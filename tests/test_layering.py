@@ -1,0 +1,75 @@
+"""terminal/core stays pure: it imports only the standard library's pure modules and itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import REPO
+
+CORE = REPO / "terminal" / "core"
+
+# Pure computation only. Anything that reads files, sockets, clocks of the OS, devices or
+# databases (os, io, socket, sqlite3, time, pathlib, subprocess, ...) stays out of the core.
+PURE_STDLIB = {
+    "__future__",
+    "abc",
+    "base64",
+    "binascii",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "functools",
+    "hashlib",
+    "hmac",
+    "itertools",
+    "json",
+    "math",
+    "re",
+    "string",
+    "struct",
+    "typing",
+    "unicodedata",
+    "uuid",
+    "zlib",
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names.add("terminal.core")  # relative imports stay inside the core
+            elif node.module:
+                names.add(node.module)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__":
+            names.add("<dynamic import>")
+    return names
+
+
+def offending_imports(path: Path) -> set[str]:
+    return {
+        name
+        for name in imported_roots(path)
+        if name.split(".")[0] not in PURE_STDLIB
+        and not (name == "terminal.core" or name.startswith("terminal.core."))
+    }
+
+
+def test_core_imports_no_io_hardware_network_or_database():
+    files = sorted(CORE.rglob("*.py"))
+    assert files, "the core package is missing"
+    problems = {str(p.relative_to(REPO)): offending_imports(p) for p in files}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_check_catches_forbidden_imports(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sqlite3\nfrom terminal.ledger import x\nimport numpy as np\n")
+    assert offending_imports(bad) == {"sqlite3", "terminal.ledger", "numpy"}
