@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands():
     """Subcommand groups owned by other modules, each a `register(subparsers)` function."""
-    return []
+    from terminal import codes_cli
+
+    return [codes_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,7 +115,8 @@ class PlatformConfig:
     url: str = setting(
         str, pattern=re.compile(r"^https?://\S+$"), allowed="an http:// or https:// URL"
     )
-    guid: str = setting(str, max_len=32, pattern=_EMV_ANS, allowed="printable ASCII")
+    # At most 18: the sale QR's signature templates hold it beside 43 signature characters.
+    guid: str = setting(str, max_len=18, pattern=_EMV_ANS, allowed="printable ASCII")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""The signed dynamic merchant-presented QR for one sale, and its verification.
+
+Layout (EMV MPM): 00 "01", 01 "12" (dynamic), 26 {00 platform GUID, 01 merchant id,
+02 terminal id}, 52 MCC, 53 "410", 54 amount in whole won, 58 "KR", 59/60 romanized name and
+city, 62 {05 charge id, 07 terminal label}, 64 {00 "ko", 01 Korean name, 02 Korean city},
+80 {00 platform GUID, 01 expiry (Unix s), 02 key id, 03 signature part 1},
+81 {00 platform GUID, 01 signature part 2}, 63 CRC.
+
+The signature is ES256 (raw r ‖ s, base64url: 86 characters) by the device key over the UTF-8
+bytes of every data object before 80, followed by 80's sub-objects 00, 01 and 02 as TLV. An
+EMV object holds at most 99 characters, so the signature is split 43 + 43 over 80 and 81
+(hence a GUID of at most 18 characters). Only the CRC may follow 81, so nothing after the
+signature can be changed unnoticed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from terminal.core import emv
+from terminal.core.emv import DataObject, EmvError
+from terminal.core.ids import IdError, check_charge_id
+from terminal.core.money import AmountError, require_won
+
+SIGNATURE_TEMPLATE = "80"
+SIGNATURE_TAIL = "81"
+SIGNATURE_CHARS = 86  # base64url of 64 bytes, unpadded
+_HALF = SIGNATURE_CHARS // 2
+
+# sign(message) -> 64-byte raw ES256 signature
+SaleSigner = Callable[[bytes], bytes]
+# check(key_id, message, signature) -> bool; raises LookupError for an unknown key id
+SaleSignatureCheck = Callable[[str, bytes, bytes], bool]
+
+
+class SaleQrError(ValueError):
+    """A sale QR the app or terminal must refuse.
+
+    `reason`: malformed, not_dynamic, unsigned, altered, unknown_key, bad_signature, expired.
+    """
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(f"{reason}: {message}")
+
+
+@dataclass(frozen=True)
+class SaleQr:
+    platform_guid: str
+    merchant_id: str
+    terminal_id: str
+    mcc: str
+    amount_won: int
+    name_en: str
+    city_en: str
+    name_ko: str
+    city_ko: str
+    charge_id: str
+    terminal_label: str
+    expires_at: int  # Unix seconds
+    key_id: str
+
+
+def _unsigned_objects(sale: SaleQr) -> emv.Objects:
+    return (
+        DataObject("00", "01"),
+        DataObject("01", "12"),
+        DataObject(
+            "26",
+            (
+                DataObject("00", sale.platform_guid),
+                DataObject("01", sale.merchant_id),
+                DataObject("02", sale.terminal_id),
+            ),
+        ),
+        DataObject("52", sale.mcc),
+        DataObject("53", emv.KRW),
+        DataObject("54", str(sale.amount_won)),
+        DataObject("58", "KR"),
+        DataObject("59", sale.name_en),
+        DataObject("60", sale.city_en),
+        DataObject("62", (DataObject("05", sale.charge_id), DataObject("07", sale.terminal_label))),
+        DataObject(
+            "64",
+            (
+                DataObject("00", "ko"),
+                DataObject("01", sale.name_ko),
+                DataObject("02", sale.city_ko),
+            ),
+        ),
+    )
+
+
+def _signature_head(sale: SaleQr) -> emv.Objects:
+    return (
+        DataObject("00", sale.platform_guid),
+        DataObject("01", str(sale.expires_at)),
+        DataObject("02", sale.key_id),
+    )
+
+
+def signed_message(objects_before: emv.Objects, head: emv.Objects) -> bytes:
+    text = emv.encode_unchecked_prefix(objects_before) + emv.encode_unchecked_prefix(head)
+    return text.encode("utf-8")
+
+
+def build_sale_qr(sale: SaleQr, sign: SaleSigner) -> str:
+    """The payload text of a signed sale QR. Raises SaleQrError naming the bad field."""
+    try:
+        require_won(sale.amount_won)
+        check_charge_id(sale.charge_id)
+    except (AmountError, IdError) as error:
+        raise SaleQrError("malformed", str(error)) from None
+    objects, head = _unsigned_objects(sale), _signature_head(sale)
+    signature = sign(signed_message(objects, head))
+    if len(signature) != 64:
+        raise SaleQrError("malformed", f"signer returned {len(signature)} bytes, expected 64")
+    text = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
+    template = DataObject(SIGNATURE_TEMPLATE, (*head, DataObject("03", text[:_HALF])))
+    tail = DataObject(
+        SIGNATURE_TAIL, (DataObject("00", sale.platform_guid), DataObject("01", text[_HALF:]))
+    )
+    try:
+        return emv.encode((*objects, template, tail), strict=True)
+    except EmvError as error:
+        raise SaleQrError("malformed", str(error)) from None
+
+
+def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
+    """Parses a sale QR without checking its signature: (fields, signed message, signature)."""
+    try:
+        objects = emv.parse(payload, strict=True)
+    except EmvError as error:
+        raise SaleQrError("malformed", str(error)) from None
+    values = {obj.id: obj for obj in objects}
+    if "01" not in values or values["01"].text() != "12":
+        raise SaleQrError("not_dynamic", "point of initiation is not 12 (dynamic)")
+    template, tail = values.get(SIGNATURE_TEMPLATE), values.get(SIGNATURE_TAIL)
+    if template is None or tail is None:
+        raise SaleQrError("unsigned", "no signature templates 80 and 81")
+    if [o.id for o in objects[-2:]] != [SIGNATURE_TEMPLATE, SIGNATURE_TAIL]:
+        raise SaleQrError("altered", f"object {objects[-1].id} follows the signature")
+    if [c.id for c in template.value] != ["00", "01", "02", "03"]:
+        raise SaleQrError("unsigned", "template 80 must hold exactly 00, 01, 02, 03")
+    if [c.id for c in tail.value] != ["00", "01"]:
+        raise SaleQrError("unsigned", "template 81 must hold exactly 00, 01")
+    try:
+        account, extra, language = values["26"], values["62"], values["64"]
+        amount = values["54"].text()
+        sale = SaleQr(
+            platform_guid=account.sub("00") or "",
+            merchant_id=account.sub("01") or "",
+            terminal_id=account.sub("02") or "",
+            mcc=values["52"].text(),
+            amount_won=int(amount),
+            name_en=values["59"].text(),
+            city_en=values["60"].text(),
+            name_ko=language.sub("01") or "",
+            city_ko=language.sub("02") or "",
+            charge_id=extra.sub("05") or "",
+            terminal_label=extra.sub("07") or "",
+            expires_at=int(template.sub("01") or ""),
+            key_id=template.sub("02") or "",
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise SaleQrError("malformed", f"a sale field is missing or malformed: {error}") from None
+    if values["53"].text() != emv.KRW:
+        raise SaleQrError("malformed", "currency is not 410 (KRW)")
+    if template.sub("00") != sale.platform_guid or tail.sub("00") != sale.platform_guid:
+        raise SaleQrError("malformed", "signature template GUID does not match the platform")
+    if _unsigned_objects(sale) != objects[:-2]:
+        raise SaleQrError("malformed", "objects differ from the sale QR layout")
+    raw = (template.sub("03") or "") + (tail.sub("01") or "")
+    try:
+        if len(raw) != SIGNATURE_CHARS:
+            raise ValueError(len(raw))
+        signature = base64.urlsafe_b64decode(raw + "==")
+    except (ValueError, binascii.Error):
+        raise SaleQrError("unsigned", "signature is not 86 base64url characters") from None
+    return sale, signed_message(objects[:-2], template.value[:3]), signature
+
+
+def verify_sale_qr(payload: str, check: SaleSignatureCheck, now: int) -> SaleQr:
+    """Verifies a sale QR: layout, signature by a known device key, then expiry."""
+    sale, message, signature = read_sale_qr(payload)
+    try:
+        valid = check(sale.key_id, message, signature)
+    except LookupError:
+        raise SaleQrError("unknown_key", f"no device key {sale.key_id!r} is known") from None
+    if not valid:
+        raise SaleQrError("bad_signature", "signature does not match the payload")
+    if now >= sale.expires_at:
+        raise SaleQrError("expired", f"expired at {sale.expires_at}, now {now}")
+    return sale

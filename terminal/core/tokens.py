@@ -1,0 +1,123 @@
+"""Customer-presented payment codes: the platform-signed QR token and its numeric Code128 form.
+
+QR form: "EU1:" + Base45 of 32 bytes of fields and a 64-byte ES256 signature (147 characters,
+all in the QR alphanumeric set: version 5 at level L, 6 at level M). Fields, big-endian:
+version 1 | key tag 4 | issuer 2 ASCII | token id 7 | wallet ref 8 | issued at 4 (Unix s) |
+lifetime 2 (s) | offline cap 4 (won).
+
+Numeric form: 20 digits "97" + the token id in 17 digits + a Luhn check digit. It names the
+same token but carries no signature, so it can only be authorized online.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from terminal.core.sealed import SealedError, SignatureCheck, Signer, seal, unseal
+
+TOKEN_PREFIX = "EU1:"
+TOKEN_VERSION = 1
+TOKEN_LIFETIME_SECONDS = 180  # the Korean QR standard's limit for customer-presented codes
+BARCODE_PREFIX = "97"
+BARCODE_DIGITS = 20
+MAX_TOKEN_ID = 10**17 - 1  # 17 digits in the barcode; below 2**57 so 7 bytes hold it
+_FIELDS = struct.Struct(">2s7s8sIHI")
+
+
+class TokenError(SealedError):
+    """A customer code that cannot be accepted; `reason` names why (see module doc)."""
+
+
+@dataclass(frozen=True)
+class CustomerToken:
+    issuer: str  # two ASCII letters naming the issuing platform
+    token_id: int
+    wallet_ref: bytes  # 8 opaque bytes naming the customer's wallet on the platform
+    issued_at: int  # Unix seconds
+    lifetime_seconds: int
+    offline_cap_won: int
+
+    @property
+    def expires_at(self) -> int:
+        return self.issued_at + self.lifetime_seconds
+
+    def __post_init__(self) -> None:
+        if len(self.issuer) != 2 or not self.issuer.isascii() or not self.issuer.isalpha():
+            raise TokenError("malformed", f"issuer must be 2 ASCII letters: {self.issuer!r}")
+        if not 0 <= self.token_id <= MAX_TOKEN_ID:
+            raise TokenError("malformed", f"token id out of range: {self.token_id}")
+        if len(self.wallet_ref) != 8:
+            raise TokenError("malformed", "wallet ref must be 8 bytes")
+        if not 0 <= self.issued_at < 2**32 or not 1 <= self.lifetime_seconds < 2**16:
+            raise TokenError("malformed", "issue time or lifetime out of range")
+        if not 0 <= self.offline_cap_won < 2**32:
+            raise TokenError("malformed", f"offline cap out of range: {self.offline_cap_won}")
+
+
+def build_customer_token(token: CustomerToken, kid: str, sign: Signer) -> str:
+    """The QR text of a token, signed with the platform key `kid` (the simulator's job)."""
+    fields = _FIELDS.pack(
+        token.issuer.encode("ascii"),
+        token.token_id.to_bytes(7, "big"),
+        token.wallet_ref,
+        token.issued_at,
+        token.lifetime_seconds,
+        token.offline_cap_won,
+    )
+    return seal(TOKEN_PREFIX, TOKEN_VERSION, kid, fields, sign)
+
+
+def verify_customer_token(
+    text: str, check: SignatureCheck, now: int, expected_issuer: str
+) -> CustomerToken:
+    """Parses and verifies a scanned token: signature, issuer, then time. Raises TokenError."""
+    fields = unseal(TOKEN_PREFIX, TOKEN_VERSION, text, _FIELDS.size, check, TokenError)
+    issuer, token_id, wallet_ref, issued_at, lifetime, cap = _FIELDS.unpack(fields)
+    try:
+        token = CustomerToken(
+            issuer=issuer.decode("ascii"),
+            token_id=int.from_bytes(token_id, "big"),
+            wallet_ref=wallet_ref,
+            issued_at=issued_at,
+            lifetime_seconds=lifetime,
+            offline_cap_won=cap,
+        )
+    except UnicodeDecodeError:
+        raise TokenError("malformed", "issuer is not ASCII") from None
+    if token.issuer != expected_issuer:
+        raise TokenError("wrong_issuer", f"issued by {token.issuer!r}, not {expected_issuer!r}")
+    if now < token.issued_at - 30:  # 30 s of clock skew between phone platform and terminal
+        raise TokenError("not_yet_valid", f"issued at {token.issued_at}, now {now}")
+    if now >= token.expires_at:
+        raise TokenError("expired", f"expired at {token.expires_at}, now {now}")
+    return token
+
+
+def luhn_check_digit(digits: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:  # doubled: the rightmost payload digit sits next to the check digit
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def customer_barcode(token_id: int) -> str:
+    """The 20-digit Code128 text naming a token: online authorization only."""
+    if not 0 <= token_id <= MAX_TOKEN_ID:
+        raise TokenError("malformed", f"token id out of range: {token_id}")
+    body = f"{BARCODE_PREFIX}{token_id:017d}"
+    return body + luhn_check_digit(body)
+
+
+def parse_customer_barcode(text: str) -> int:
+    """The token id a scanned numeric code names. Raises TokenError."""
+    if len(text) != BARCODE_DIGITS or not text.isascii() or not text.isdigit():
+        raise TokenError("malformed", f"a customer barcode is {BARCODE_DIGITS} digits: {text!r}")
+    if not text.startswith(BARCODE_PREFIX):
+        raise TokenError("wrong_issuer", f"barcode prefix {text[:2]!r}, expected {BARCODE_PREFIX}")
+    if luhn_check_digit(text[:-1]) != text[-1]:
+        raise TokenError("bad_check_digit", f"check digit of {text!r} does not match")
+    return int(text[2:-1])

@@ -1,0 +1,1 @@
+"""Screens: turning terminal state and payment codes into pixels."""
