@@ -32,7 +32,7 @@ def _emv_parse(args: argparse.Namespace) -> int:
 
 
 def sale_for(config, amount_won: int, key_id: str, now: float, random: bytes) -> SaleQr:
-    """The sale QR fields for this device's merchant, a fresh charge id and the configured expiry."""
+    """Sale QR fields for this device's merchant, with a fresh charge id and configured expiry."""
     merchant = config.merchant
     return SaleQr(
         platform_guid=config.platform.guid,

@@ -32,6 +32,9 @@ LANGUAGE_TEMPLATE = "64"
 REQUIRED = (PAYLOAD_FORMAT, CURRENCY, COUNTRY, CRC)
 REQUIRED_STRICT = (*REQUIRED, MCC, MERCHANT_NAME, MERCHANT_CITY)
 
+# The EMV MPM specification's maximum lengths for primitive objects (others: 99).
+MAX_LENGTHS = {AMOUNT: 13, MERCHANT_NAME: 25, MERCHANT_CITY: 15, "61": 10}
+
 _DIGITS = re.compile(r"^[0-9]+$")
 _AMOUNT = re.compile(r"^(?=.*[0-9])[0-9]*(\.[0-9]*)?$")
 
@@ -157,6 +160,9 @@ def _check_objects(objects: Objects, strict: bool, offsets: dict[str, int]) -> N
         raise bad(CURRENCY, f"currency must be 3 digits (ISO 4217), got {currency!r}")
     if not (len(values[COUNTRY]) == 2 and values[COUNTRY].isascii() and values[COUNTRY].isalpha()):
         raise bad(COUNTRY, f"country must be 2 letters (ISO 3166), got {values[COUNTRY]!r}")
+    for object_id, longest in MAX_LENGTHS.items():
+        if object_id in values and len(values[object_id]) > longest:
+            raise bad(object_id, f"at most {longest} characters, got {len(values[object_id])}")
     if AMOUNT in values:
         amount = values[AMOUNT]
         if not _AMOUNT.match(amount):

@@ -1,7 +1,8 @@
 """Payment receipts: platform-signed proof that a charge was paid, shown by the app as a QR.
 
 An offline terminal scans it to confirm a merchant-presented sale. Text: "ER1:" + Base45 of
-41 bytes of fields and a 64-byte ES256 signature (158 characters, QR alphanumeric). Fields,
+45 bytes of fields and a 64-byte ES256 signature (168 characters, QR alphanumeric:
+version 6 at level M). Fields,
 big-endian: version 1 | key tag 4 | issuer 2 ASCII | charge id 20 ASCII | amount 6 (won) |
 paid at 4 (Unix s) | payment ref 8.
 """

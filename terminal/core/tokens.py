@@ -1,6 +1,6 @@
 """Customer-presented payment codes: the platform-signed QR token and its numeric Code128 form.
 
-QR form: "EU1:" + Base45 of 32 bytes of fields and a 64-byte ES256 signature (147 characters,
+QR form: "EU1:" + Base45 of 32 bytes of fields and a 64-byte ES256 signature (148 characters,
 all in the QR alphanumeric set: version 5 at level L, 6 at level M). Fields, big-endian:
 version 1 | key tag 4 | issuer 2 ASCII | token id 7 | wallet ref 8 | issued at 4 (Unix s) |
 lifetime 2 (s) | offline cap 4 (won).

@@ -1,0 +1,167 @@
+"""Customer tokens and payment receipts: compact, signed, and refused for specific reasons."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from terminal.core.base45 import b45decode, b45encode
+from terminal.core.receipt import PaymentReceipt, ReceiptError, build_receipt, verify_receipt
+from terminal.core.tokens import (
+    BARCODE_DIGITS,
+    MAX_TOKEN_ID,
+    CustomerToken,
+    TokenError,
+    build_customer_token,
+    customer_barcode,
+    parse_customer_barcode,
+    verify_customer_token,
+)
+from tests.keys import other_key, platform_key, platform_keys
+
+NOW = 1_795_000_000
+TOKEN = CustomerToken(
+    issuer="IE",
+    token_id=12_345_678_901_234_567 % MAX_TOKEN_ID,
+    wallet_ref=bytes.fromhex("0011223344556677"),
+    issued_at=NOW,
+    lifetime_seconds=180,
+    offline_cap_won=50000,
+)
+
+
+def issue(token: CustomerToken = TOKEN, key=None) -> str:
+    key = key or platform_key()
+    return build_customer_token(token, platform_key().kid, key.sign)
+
+
+def verify(text: str, now: int = NOW + 10) -> CustomerToken:
+    return verify_customer_token(text, platform_keys().check_tagged, now, "IE")
+
+
+def test_token_round_trip_and_size():
+    text = issue()
+    assert verify(text) == TOKEN
+    assert len(text) == 148  # QR version 5-L / 6-M, alphanumeric mode
+    assert all(c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:" for c in text)
+
+
+@pytest.mark.parametrize(
+    ("now", "reason"),
+    [(NOW + 180, "expired"), (NOW + 10_000, "expired"), (NOW - 60, "not_yet_valid")],
+)
+def test_token_time_window(now, reason):
+    with pytest.raises(TokenError) as caught:
+        verify(issue(), now)
+    assert caught.value.reason == reason
+
+
+def test_token_from_another_issuer_is_refused():
+    with pytest.raises(TokenError) as caught:
+        verify(issue(dataclasses.replace(TOKEN, issuer="GG")))
+    assert caught.value.reason == "wrong_issuer"
+
+
+def test_token_with_bad_signature_is_refused():
+    with pytest.raises(TokenError) as caught:
+        verify(issue(key=other_key()))
+    assert caught.value.reason == "bad_signature"
+
+
+def test_token_signed_by_unknown_key_is_refused():
+    text = build_customer_token(TOKEN, other_key().kid, other_key().sign)
+    with pytest.raises(TokenError) as caught:
+        verify(text)
+    assert caught.value.reason == "unknown_key"
+
+
+def test_token_with_a_changed_cap_is_refused():
+    raw = bytearray(b45decode(issue()[4:]))
+    raw[30] ^= 0x01  # inside the offline cap field
+    with pytest.raises(TokenError) as caught:
+        verify("EU1:" + b45encode(bytes(raw)))
+    assert caught.value.reason == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("hello", "malformed"),
+        ("EU1:", "malformed"),
+        ("EU1:abc", "malformed"),
+        ("EU1:" + b45encode(b"\x01" * 96)[:-3], "malformed"),
+        ("EU1:" + b45encode(b"\x02" + b"\x00" * 95), "wrong_version"),
+    ],
+)
+def test_malformed_tokens_are_refused(text, reason):
+    with pytest.raises(TokenError) as caught:
+        verify(text)
+    assert caught.value.reason == reason
+
+
+@given(st.text(max_size=200))
+def test_any_text_is_refused_or_verified_never_crashes(text):
+    with contextlib.suppress(TokenError):
+        verify(text)
+
+
+def test_barcode_round_trip():
+    code = customer_barcode(TOKEN.token_id)
+    assert len(code) == BARCODE_DIGITS and code.isdigit() and code.startswith("97")
+    assert parse_customer_barcode(code) == TOKEN.token_id
+
+
+@given(st.integers(0, MAX_TOKEN_ID), st.integers(2, 19), st.integers(1, 9))
+def test_barcode_single_digit_error_is_caught(token_id, position, delta):
+    code = customer_barcode(token_id)
+    digit = (int(code[position]) + delta) % 10
+    changed = code[:position] + str(digit) + code[position + 1 :]
+    with pytest.raises(TokenError) as caught:
+        parse_customer_barcode(changed)
+    assert caught.value.reason == "bad_check_digit"
+
+
+@pytest.mark.parametrize("text", ["", "97", "9712345678901234567X", "1" * 20, "9" * 21])
+def test_bad_barcodes_are_refused(text):
+    with pytest.raises(TokenError):
+        parse_customer_barcode(text)
+
+
+RECEIPT = PaymentReceipt("IE", "06H02P585HFFCA70P7X7", 12000, NOW, b"PAYREF01")
+
+
+def check_receipt(text: str, **overrides):
+    expected = {"charge_id": RECEIPT.charge_id, "amount_won": 12000, "expected_issuer": "IE"}
+    return verify_receipt(text, platform_keys().check_tagged, **{**expected, **overrides})
+
+
+def test_receipt_round_trip_and_size():
+    text = build_receipt(RECEIPT, platform_key().kid, platform_key().sign)
+    assert check_receipt(text) == RECEIPT
+    assert len(text) == 168
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"charge_id": "06H02P585HFFCA70P7X8"}, "wrong_charge"),
+        ({"amount_won": 12001}, "wrong_amount"),
+        ({"expected_issuer": "XX"}, "wrong_issuer"),
+    ],
+)
+def test_receipt_for_another_sale_is_refused(overrides, reason):
+    text = build_receipt(RECEIPT, platform_key().kid, platform_key().sign)
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(text, **overrides)
+    assert caught.value.reason == reason
+
+
+def test_forged_receipt_is_refused():
+    text = build_receipt(RECEIPT, platform_key().kid, other_key().sign)
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(text)
+    assert caught.value.reason == "bad_signature"
