@@ -60,4 +60,9 @@ def test_installed_console_script_runs():
 def test_demo_runs_on_embedded_defaults(tmp_path, capsys, argv):
     assert main([*argv, "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "configuration loaded" in out
+    assert "verified the terminal's signature" in out
+    assert "later is refused: expired" in out
+    assert "not built yet" in out  # the demo says what it cannot do yet
+    assert (tmp_path / "device-key.pem").stat().st_mode & 0o777 == 0o600
+    screens = sorted(p.name for p in (tmp_path / "screens").glob("*.png"))
+    assert screens[0] == "01-sale-qr.png" and len(screens) == 5
