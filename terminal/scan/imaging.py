@@ -1,0 +1,50 @@
+"""Image operations the pipeline repairs frames with (and the simulator degrades them with)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def dominant_edge_angle(gray: np.ndarray) -> float:
+    """Degrees to rotate by so the strongest edges stand upright (structure tensor)."""
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    xx, yy, xy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
+    return 0.5 * float(np.degrees(np.arctan2(2 * xy, xx - yy)))
+
+
+def rotate(gray: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def unsharp(gray: np.ndarray, amount: float = 1.5, sigma: float = 2.0) -> np.ndarray:
+    blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
+    return cv2.addWeighted(gray, 1 + amount, blurred, -amount, 0)
+
+
+def motion_kernel(length: float, degrees: float) -> np.ndarray:
+    """A normalised line kernel: the blur a straight movement of `length` px makes."""
+    size = int(np.ceil(length)) | 1
+    kernel = np.zeros((size, size), dtype=np.float32)
+    centre = size // 2
+    dx, dy = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
+    for step in np.linspace(-length / 2, length / 2, size * 4):
+        kernel[int(np.rint(centre + step * dy)), int(np.rint(centre + step * dx))] += 1
+    return kernel / kernel.sum()
+
+
+def wiener(gray: np.ndarray, kernel: np.ndarray, noise_ratio: float = 0.01) -> np.ndarray:
+    """Wiener deconvolution of `gray` by `kernel` (frequency domain, circular boundary)."""
+    padded = np.zeros(gray.shape, dtype=np.float32)
+    size = kernel.shape[0]
+    padded[:size, :size] = kernel
+    padded = np.roll(padded, (-(size // 2), -(size // 2)), axis=(0, 1))
+    transfer = np.fft.rfft2(padded)
+    spectrum = np.fft.rfft2(gray.astype(np.float32))
+    restored = np.fft.irfft2(
+        spectrum * np.conj(transfer) / (np.abs(transfer) ** 2 + noise_ratio), s=gray.shape
+    )
+    return np.clip(restored, 0, 255).astype(np.uint8)

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside world: simulated camera scenes, platform and customer wallet."""
