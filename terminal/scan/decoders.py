@@ -64,6 +64,9 @@ class ZxingBackend:
             try_rotate=try_rotate,
             try_downscale=try_harder,
             try_invert=self._try_invert,
+            # Plain keeps control characters as they are; the default HRI mode would turn
+            # "\x01" into "<SOH>" and hand the caller a text that was never in the code.
+            text_mode=self._zxing.TextMode.Plain,
         )
         return [Decoded(self._names[r.format], r.text) for r in found if r.valid]
 

@@ -36,15 +36,29 @@ def motion_kernel(length: float, degrees: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def wiener(gray: np.ndarray, kernel: np.ndarray, noise_ratio: float = 0.01) -> np.ndarray:
-    """Wiener deconvolution of `gray` by `kernel` (frequency domain, circular boundary)."""
-    padded = np.zeros(gray.shape, dtype=np.float32)
-    size = kernel.shape[0]
-    padded[:size, :size] = kernel
-    padded = np.roll(padded, (-(size // 2), -(size // 2)), axis=(0, 1))
-    transfer = np.fft.rfft2(padded)
-    spectrum = np.fft.rfft2(gray.astype(np.float32))
-    restored = np.fft.irfft2(
-        spectrum * np.conj(transfer) / (np.abs(transfer) ** 2 + noise_ratio), s=gray.shape
-    )
-    return np.clip(restored, 0, 255).astype(np.uint8)
+def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.01):
+    """Wiener deconvolutions of `gray` for straight motion along `degrees`, one per length.
+
+    The frame's spectrum is computed once; each length costs one kernel spectrum and one inverse.
+    """
+    height, width = gray.shape
+    spectrum = cv2.dft(gray.astype(np.float32), flags=cv2.DFT_COMPLEX_OUTPUT)
+    for length in lengths:
+        kernel = motion_kernel(length, degrees)
+        size = kernel.shape[0]
+        padded = np.zeros((height, width), dtype=np.float32)
+        padded[:size, :size] = kernel
+        padded = np.roll(padded, (-(size // 2), -(size // 2)), axis=(0, 1))
+        transfer = cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
+        numerator = cv2.mulSpectrums(spectrum, transfer, 0, conjB=True)
+        power = transfer[..., 0] ** 2 + transfer[..., 1] ** 2 + noise_ratio
+        restored = cv2.idft(numerator / power[..., None], flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+        yield np.clip(restored, 0, 255).astype(np.uint8)
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Edge sharpness relative to contrast: high for crisp print, low for a blurred code."""
+    spread = float(gray.std())
+    if spread < 1.0:
+        return 0.0
+    return float(np.abs(cv2.Laplacian(gray, cv2.CV_32F)).mean()) / spread
