@@ -61,7 +61,13 @@ def bench_encode(repeat: int) -> None:
     print(f"chosen: {chosen} (fastest matrix encoder installed; segno is the pure-Python fallback)")
 
 
-SECTIONS = {"encode": bench_encode}
+def bench_scan(repeat: int) -> None:
+    from terminal.bench_scan import bench_scan as run
+
+    run(repeat)
+
+
+SECTIONS = {"encode": bench_encode, "scan": bench_scan}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,15 +85,21 @@ def gate(gray: np.ndarray) -> tuple[float, tuple[int, int]]:
     return float(best), (x * 2, y * 2)
 
 
-def region(gray: np.ndarray, centre: tuple[int, int], half: int = 180) -> np.ndarray:
-    """A square around `centre`, shifted to stay inside the frame, with a white margin added
-    so that a code reaching the frame's edge still has a quiet zone."""
+def window(gray: np.ndarray, centre: tuple[int, int], half: int = 200) -> np.ndarray:
+    """A square around `centre`, shifted to stay inside the frame."""
     height, width = gray.shape
     x, y = centre
     top = min(max(0, y - half), max(0, height - 2 * half))
     left = min(max(0, x - half), max(0, width - 2 * half))
-    crop = gray[top : top + 2 * half, left : left + 2 * half]
-    return cv2.copyMakeBorder(crop, 32, 32, 32, 32, cv2.BORDER_CONSTANT, value=255)
+    return gray[top : top + 2 * half, left : left + 2 * half]
+
+
+def region(gray: np.ndarray, centre: tuple[int, int]) -> np.ndarray:
+    """The window around `centre` with a white margin added, so that a code reaching the
+    frame's edge still has a quiet zone."""
+    return cv2.copyMakeBorder(
+        window(gray, centre, 180), 32, 32, 32, 32, cv2.BORDER_CONSTANT, value=255
+    )
 
 
 class Pipeline:
@@ -145,14 +151,17 @@ class Pipeline:
             lambda: zxing.decode(cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)),
         )
         if sharpness(crop) < BLURRY:
-            yield "deblur", lambda: self._deblur(gray, crop)
+            yield "deblur", lambda: self._deblur(gray, centre)
 
-    def _deblur(self, gray: np.ndarray, crop: np.ndarray) -> list[Decoded]:
-        # A straight movement smears edges along it: the weakest gradients point that way. The
-        # whole frame is deconvolved: a crop's borders ring and cost more reads than they save.
+    def _deblur(self, gray: np.ndarray, centre: tuple[int, int]) -> list[Decoded]:
+        # A straight movement smears edges along it: the weakest gradients point that way, and
+        # the whole frame says so more reliably than the window. The window is deconvolved with
+        # mirrored borders, so its edges do not ring; a frame-sized deconvolution reads no more.
         direction = dominant_edge_angle(gray) + 90.0
-        for restored in deblurred(gray, direction, MOTION_LENGTHS):
-            found = self._zxing.decode(restored, try_rotate=False)
+        pad = 24
+        mirrored = cv2.copyMakeBorder(window(gray, centre), pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        for restored in deblurred(mirrored, direction, MOTION_LENGTHS):
+            found = self._zxing.decode(restored[pad:-pad, pad:-pad], try_rotate=False)
             if found:
                 return found
         return []

@@ -113,10 +113,20 @@ def _screen(shot: PhoneShot) -> tuple[np.ndarray, float]:
     return face, shot.code_width / code.shape[1]
 
 
-def render(shot: PhoneShot, seed: int, size: tuple[int, int] = (480, 640)) -> np.ndarray:
-    """One greyscale frame (uint8, height × width) of `shot`, deterministic for `seed`."""
+def render(
+    shot: PhoneShot,
+    seed: int,
+    size: tuple[int, int] = (480, 640),
+    background_seed: int | None = None,
+) -> np.ndarray:
+    """One greyscale frame (uint8, height × width) of `shot`, deterministic for `seed`.
+
+    `background_seed` fixes the counter behind the phone, as a fixed camera sees it while the
+    sensor noise still changes from frame to frame.
+    """
     rng = np.random.default_rng(seed)
-    image = _background(rng, size)
+    counter = rng if background_seed is None else np.random.default_rng(background_seed)
+    image = _background(counter, size)
     if shot.phone_visible:
         face, factor = _screen(shot)
         h, w = face.shape

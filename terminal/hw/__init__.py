@@ -1,0 +1,1 @@
+"""Hardware adapters: one small interface per device kind, each with a real and a fake backend."""

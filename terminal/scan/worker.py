@@ -1,0 +1,102 @@
+"""The scan worker: reads the camera off the UI thread, decodes at a bounded rate, and hands
+each newly held code to the session as a ScanEvent on a queue. It never blocks the display."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from terminal.hw.camera import Camera, CameraError
+from terminal.scan.decoders import Decoded
+from terminal.scan.holds import HoldTracker
+from terminal.scan.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanEvent:
+    code: Decoded
+    timestamp: float  # the frame's timestamp
+    frame_index: int
+    step: str  # which pipeline step read it
+
+
+@dataclass(frozen=True)
+class ScanStats:
+    frames_read: int
+    frames_decoded: int
+    fps: float  # decoded frames per second of camera time
+    cpu_percent: float  # the worker thread's CPU time over its wall time
+    last_error: str | None
+
+
+class ScanWorker:
+    """Runs `camera` → `pipeline` → `HoldTracker` in a thread; events arrive on `events`.
+
+    Frames closer together than 1/max_fps (by their own timestamps) are skipped, so a fast
+    camera cannot make the decoder use more than its share of the CPU.
+    """
+
+    def __init__(self, camera: Camera, pipeline: Pipeline, max_fps: int, hold_release_ms: int):
+        self.camera, self.pipeline = camera, pipeline
+        self.min_interval = 1.0 / max_fps
+        self.holds = HoldTracker(hold_release_ms)
+        self.events: queue.Queue[ScanEvent] = queue.Queue()
+        self.finished = threading.Event()  # set when the camera ended, failed or stop() was called
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._read = self._decoded = 0
+        self._first_ts: float | None = None
+        self._last_ts: float | None = None
+        self._cpu = 0.0
+        self._wall = 0.0
+        self._error: str | None = None
+
+    def start(self) -> None:
+        self.camera.start()  # a CameraError surfaces here, in the caller, before any thread
+        self._thread = threading.Thread(target=self._run, name="scan-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.camera.stop()
+
+    def stats(self) -> ScanStats:
+        span = (self._last_ts - self._first_ts) if self._first_ts is not None else 0.0
+        fps = (self._decoded - 1) / span if span > 0 and self._decoded > 1 else 0.0
+        cpu = 100.0 * self._cpu / self._wall if self._wall > 0 else 0.0
+        return ScanStats(self._read, self._decoded, fps, cpu, self._error)
+
+    def _run(self) -> None:
+        wall_start, cpu_start = time.monotonic(), time.thread_time()
+        next_due = float("-inf")
+        try:
+            while not self._stop.is_set():
+                frame = self.camera.read()
+                if frame is None:
+                    break
+                self._read += 1
+                if frame.timestamp < next_due:
+                    continue
+                next_due = frame.timestamp + self.min_interval
+                result = self.pipeline.decode(frame.gray)
+                self._decoded += 1
+                self._first_ts = frame.timestamp if self._first_ts is None else self._first_ts
+                self._last_ts = frame.timestamp
+                for code in self.holds.update(result.codes, int(frame.timestamp * 1000)):
+                    self.events.put(
+                        ScanEvent(code, frame.timestamp, frame.index, result.stats.step)
+                    )
+                self._cpu = time.thread_time() - cpu_start
+                self._wall = time.monotonic() - wall_start
+        except CameraError as error:
+            self._error = str(error)
+            log.error("camera stopped: %s", error)
+        finally:
+            self.finished.set()
