@@ -82,7 +82,9 @@ class ScanWorker:
                 if frame is None:
                     break
                 self._read += 1
-                if frame.timestamp < next_due:
+                # A millisecond of slack: timestamps i/fps and (i-1)/fps + 1/fps may differ in
+                # their last bit, and a frame exactly on time must not be skipped.
+                if frame.timestamp < next_due - 0.001:
                     continue
                 next_due = frame.timestamp + self.min_interval
                 result = self.pipeline.decode(frame.gray)
