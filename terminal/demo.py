@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import zxingcpp
 from PIL import Image
@@ -26,7 +27,11 @@ from terminal.core.tokens import (
     parse_customer_barcode,
     verify_customer_token,
 )
+from terminal.scan.pipeline import Pipeline
+from terminal.scan.worker import ScanWorker
 from terminal.signing import DeviceKey, PlatformKeys
+from terminal.sim.camera import SimCamera, customer_shows
+from terminal.sim.scene import render
 from terminal.ui.codeimage import render_code128, render_qr
 from terminal.ui.screens import message_screen, sale_qr_screen
 
@@ -116,14 +121,35 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
     # 2. Customer-presented token: the simulated platform issues one, the phone shows it.
     token = CustomerToken(PLATFORM_ISSUER, 4_2000_0000_0001_2345, os.urandom(8), now, 180, 50_000)
     token_text = build_customer_token(token, "sim-platform-1", platform_key.sign)
-    token_path = screens / "03-phone-token.png"
-    render_qr(token_text, 360).save(token_path)
+    camera = SimCamera(customer_shows(token_text), fps=config.camera.fps, seed=7)
+    cv2.imwrite(str(screens / "03-camera-sees-phone.png"), render(camera.shot_at(1.4), 7))
+    worker = ScanWorker(
+        camera,
+        Pipeline(config.decoder.backends, config.decoder.formats),
+        config.decoder.max_fps,
+        config.decoder.hold_release_ms,
+    )
+    worker.start()
+    worker.finished.wait()
+    worker.stop()
+    stats = worker.stats()
+    events = [worker.events.get_nowait() for _ in range(worker.events.qsize())]
+    step(
+        f"simulated camera: a customer swings a phone showing a {len(token_text)}-character token "
+        f"in, holds it, leaves; {stats.frames_decoded} frames at {stats.fps:.0f} fps, "
+        f"{len(events)} scan event(s), first read at {events[0].timestamp:.2f} s "
+        f"by the '{events[0].step}' step"
+        if events
+        else "simulated camera: NO code was read"
+    )
+    if len(events) != 1:
+        return 1
     verified = verify_customer_token(
-        decode_image(token_path)[0], platform.check_tagged, now + 20, PLATFORM_ISSUER
+        events[0].code.text, platform.check_tagged, now + 20, PLATFORM_ISSUER
     )
     step(
-        f"customer token ({len(token_text)} characters) decoded, platform signature verified: "
-        f"token {verified.token_id}, offline cap {format_won(verified.offline_cap_won)}"
+        f"customer token verified with the platform key: token {verified.token_id}, "
+        f"offline cap {format_won(verified.offline_cap_won)}"
     )
     try:
         verify_customer_token(token_text, platform.check_tagged, now + 200, PLATFORM_ISSUER)
@@ -148,9 +174,6 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
         "결제 완료", [format_won(amount), f"적립 {format_won(benefits.total_won)}"], "#2E7D32", size
     )
     paid.save(screens / "05-paid-screen-preview.png")  # look only: no ledger yet
-    step(
-        "not built yet, so not shown: camera scanning of the phone, the signed journal and "
-        "offline queue, and the platform sync"
-    )
+    step("not built yet, so not shown: the signed journal and offline queue, and the platform sync")
     step(f"files: {workdir} (keys, CSR, screens/)")
     return 0

@@ -166,3 +166,21 @@ def test_decode_command_exits_0_when_nothing_is_found_and_2_for_unreadable(tmp_p
     assert main(["decode", str(blank)]) == 0
     assert json.loads(capsys.readouterr().out)["codes"] == []
     assert main(["decode", str(tmp_path / "nope.png")]) == 2
+
+
+def test_camera_is_chosen_by_configuration(tmp_path):
+    import dataclasses
+
+    from terminal.config import load_config
+    from terminal.hw.camera import open_camera
+
+    config = load_config(env={}).config
+    camera = open_camera(config.camera, config.paths)
+    assert isinstance(camera, SimCamera) and camera.size == (480, 640)
+    usb = dataclasses.replace(config.camera, backend="v4l2", device="/dev/video7")
+    assert isinstance(open_camera(usb, config.paths), V4l2Camera)
+    files = dataclasses.replace(config.camera, backend="files")
+    with pytest.raises(CameraError, match=r"paths\.camera_files"):
+        open_camera(files, config.paths)
+    paths = dataclasses.replace(config.paths, camera_files=str(tmp_path))
+    assert isinstance(open_camera(files, paths), FilesCamera)
