@@ -77,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     """Subcommand groups owned by other modules, each a `register(subparsers)` function."""
     from terminal import codes_cli
+    from terminal.ledger import cli as ledger_cli
     from terminal.scan import cli as scan_cli
 
-    return [codes_cli.register, scan_cli.register]
+    return [codes_cli.register, scan_cli.register, ledger_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,114 @@
+"""Offline acceptance rules: may this terminal take this payment without the platform?
+
+Pure: every input (limits, what is stored unsynced, the clock's state, the token's checks) is
+passed in. Each refusal has a code for logs and a sentence a shopkeeper can read in Korean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message_ko: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_ko}"
+
+
+REFUSALS = {
+    "offline_disabled": "오프라인 결제가 꺼져 있습니다. 네트워크 연결 후 다시 시도하세요.",
+    "amount_over_limit": "오프라인 1회 결제 한도를 넘었습니다.",
+    "total_over_limit": "오프라인 누적 금액 한도를 넘었습니다. 네트워크에 연결해 동기화하세요.",
+    "count_over_limit": "오프라인 누적 건수 한도를 넘었습니다. 네트워크에 연결해 동기화하세요.",
+    "unsynced_too_old": "동기화하지 않은 거래가 너무 오래되었습니다. 네트워크에 연결하세요.",
+    "clock_untrusted": "단말기 시계를 확인할 수 없습니다. 네트워크에 연결해 시간을 맞추세요.",
+    "barcode_online_only": "바코드 결제는 온라인에서만 됩니다. QR 코드를 보여 달라고 하세요.",
+    "token_over_cap": "고객 앱의 오프라인 결제 한도를 넘었습니다.",
+    "expired": "결제 코드의 유효시간(3분)이 지났습니다. 새 코드를 요청하세요.",
+    "not_yet_valid": "결제 코드의 시간이 맞지 않습니다. 새 코드를 요청하세요.",
+    "replayed": "이미 사용된 결제 코드입니다. 새 코드를 요청하세요.",
+    "bad_signature": "위조되었거나 손상된 결제 코드입니다.",
+    "unknown_key": "확인할 수 없는 결제 코드입니다. 네트워크 연결 후 다시 시도하세요.",
+    "wrong_issuer": "인천e음 결제 코드가 아닙니다.",
+    "wrong_version": "지원하지 않는 결제 코드입니다. 앱을 업데이트하세요.",
+    "malformed": "결제 코드를 읽을 수 없습니다.",
+    "bad_check_digit": "바코드를 잘못 읽었습니다. 다시 스캔하세요.",
+}
+
+
+def refusal(code: str) -> Refusal:
+    return Refusal(code, REFUSALS[code])
+
+
+@dataclass(frozen=True)
+class OfflineLimits:
+    enabled: bool
+    max_amount_won: int
+    max_total_won: int
+    max_count: int
+    max_age_hours: int
+
+
+@dataclass(frozen=True)
+class Unsynced:
+    """What this terminal holds that the platform has not accepted yet (offline sales)."""
+
+    total_won: int = 0
+    count: int = 0
+    oldest_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ClockState:
+    now_ms: int
+    synced_since_boot: bool
+    last_trusted_ms: int  # the latest trusted time written to disk (0 if never)
+
+    @property
+    def trusted(self) -> bool:
+        # After a power cut the Pi may boot in 1970 or at a stale time; a time not earlier
+        # than one we once trusted is at least not rewound.
+        return self.synced_since_boot or (
+            self.last_trusted_ms > 0 and self.now_ms >= self.last_trusted_ms
+        )
+
+
+def check_offline(
+    amount_won: int,
+    limits: OfflineLimits,
+    unsynced: Unsynced,
+    clock: ClockState,
+    *,
+    is_barcode: bool = False,
+    token_cap_won: int | None = None,
+) -> Refusal | None:
+    """None when an offline CPM sale of `amount_won` may be accepted, else the first refusal.
+
+    The token itself (signature, expiry, issuer, replay) is checked before this, with its own
+    refusals (see `refusal`).
+    """
+    if not limits.enabled:
+        return refusal("offline_disabled")
+    if is_barcode:
+        return refusal("barcode_online_only")
+    if not clock.trusted:
+        return refusal("clock_untrusted")
+    if amount_won > limits.max_amount_won:
+        return refusal("amount_over_limit")
+    if token_cap_won is not None and amount_won > token_cap_won:
+        return refusal("token_over_cap")
+    if unsynced.count + 1 > limits.max_count:
+        return refusal("count_over_limit")
+    if unsynced.total_won + amount_won > limits.max_total_won:
+        return refusal("total_over_limit")
+    if (
+        unsynced.oldest_ms is not None
+        and clock.now_ms - unsynced.oldest_ms > limits.max_age_hours * HOUR_MS
+    ):
+        return refusal("unsynced_too_old")
+    return None

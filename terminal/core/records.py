@@ -1,0 +1,82 @@
+"""Transaction records: their fields, canonical bytes, and the hash chain that links them.
+
+A record is signed as a compact JWS (ES256) whose payload is the record's canonical JSON
+(sorted keys, no spaces, UTF-8). Each record carries the SHA-256 of the previous record's JWS
+text; the first record carries 64 zeros. Anyone holding the device certificate can check the
+signatures, the chain and the gap-free counter of an exported journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RECORD_VERSION = 1
+GENESIS_HASH = "0" * 64
+KINDS = ("sale", "refund", "void", "close")
+METHODS = ("mpm", "cpm")
+
+
+class RecordError(ValueError):
+    """A record that is malformed: a programming error or a tampered export."""
+
+
+@dataclass(frozen=True)
+class Record:
+    txn_id: str  # UUIDv7; also the idempotency key at the platform
+    device_id: str
+    seq: int  # gap-free from 1, never reset or reused
+    prev_hash: str
+    kind: str
+    method: str | None  # None for a day close
+    amount_won: int  # positive; a refund's direction is in its kind
+    benefits: dict[str, int]
+    refs: dict[str, str]  # charge_id, token_id, original_txn (refund/void)
+    time_ms: int  # wall clock, Unix milliseconds
+    clock_synced: bool  # was the wall clock trusted when this was written
+    offline: bool  # accepted without the platform
+    currency: str = "KRW"
+    close: dict[str, Any] = field(default_factory=dict)  # totals, for kind "close"
+    v: int = RECORD_VERSION
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise RecordError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.method is not None and self.method not in METHODS:
+            raise RecordError(f"method must be one of {METHODS}, got {self.method!r}")
+        if (self.kind == "close") != (self.method is None):
+            raise RecordError("a day close has no method; every other record has one")
+        if not isinstance(self.seq, int) or self.seq < 1:
+            raise RecordError(f"seq must be a positive integer, got {self.seq!r}")
+        if not isinstance(self.amount_won, int) or isinstance(self.amount_won, bool):
+            raise RecordError(f"amount must be whole won, got {self.amount_won!r}")
+        if self.amount_won < 0 or (self.kind != "close" and self.amount_won == 0):
+            raise RecordError(f"amount must be positive, got {self.amount_won}")
+        if len(self.prev_hash) != 64:
+            raise RecordError("prev_hash must be 64 hex digits")
+
+    def canonical(self) -> bytes:
+        return canonical_json(asdict(self))
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_from_json(payload: bytes) -> Record:
+    """Reads a record back from its canonical bytes; refuses unknown or missing fields."""
+    try:
+        data = json.loads(payload)
+        record = Record(**data)
+    except (ValueError, TypeError) as error:
+        raise RecordError(f"not a record: {error}") from None
+    if record.canonical() != payload:
+        raise RecordError("payload is not in canonical form")
+    return record
+
+
+def chain_hash(jws: str) -> str:
+    """The link the next record carries: SHA-256 of this record's JWS text."""
+    return hashlib.sha256(jws.encode("ascii")).hexdigest()

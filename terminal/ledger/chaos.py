@@ -1,0 +1,133 @@
+"""Crash testing: a writer process recording sales is killed with SIGKILL at random points,
+again and again; afterwards nothing reported approved may be missing or doubled, the counter
+has no gaps, and the chain verifies. Used by the test suite (200 kills) and `scripts/chaos`."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from terminal.core.benefits import Benefits
+from terminal.core.offline import ClockState
+from terminal.ledger.store import Ledger
+from terminal.ledger.verify import verify_export
+from terminal.signing import DeviceKey
+
+DEVICE = "CHAOS-0001"
+T0 = 1_795_000_000_000
+
+
+@dataclass
+class ChaosReport:
+    kills: int
+    approved: int
+    records: int
+    problems: list[str]
+
+
+def _writer(path: Path, key: DeviceKey, out_fd: int, first: int) -> None:
+    """Child process: records sales forever, writing each txn id once its commit returned."""
+    ledger = Ledger(path, key, DEVICE)
+    number = first
+    while True:
+        number += 1
+        clock = ClockState(T0 + number, True, T0)
+        offline = number % 2 == 0
+        recorded = ledger.record_sale(
+            amount_won=1000 + number % 9000,
+            method="cpm" if offline else "mpm",
+            benefits=Benefits(100, 20, 10),
+            clock=clock,
+            offline=offline,
+            token_id=f"TOKEN-{number}" if offline else None,
+        )
+        os.write(out_fd, f"{recorded.record.txn_id}\n".encode())
+
+
+def _read_lines(fd: int, wanted: int | None) -> tuple[list[str], bool]:
+    """Reads whole lines from `fd`: up to `wanted` of them, or all until EOF when None."""
+    lines, buffer = [], b""
+    while wanted is None or len(lines) < wanted:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return lines, True
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        lines += [line.decode() for line in complete]
+    return lines, False
+
+
+def run_chaos(folder: Path, kills: int, seed: int = 0) -> ChaosReport:
+    rng = random.Random(seed)
+    path = folder / "chaos.db"
+    key = DeviceKey.generate()
+    approved: list[str] = []
+    for kill in range(kills):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the test runner
+            try:
+                os.close(read_end)
+                _writer(path, key, write_end, first=kill * 1_000_000)
+            finally:
+                os._exit(1)
+        os.close(write_end)
+        lines, _ = _read_lines(read_end, rng.randint(1, 4))
+        os.kill(pid, signal.SIGKILL)
+        more, _ = _read_lines(read_end, None)  # approvals written before it died count too
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        approved += lines + more
+    return _check(path, key, approved, kills)
+
+
+def _check(path: Path, key: DeviceKey, approved: list[str], kills: int) -> ChaosReport:
+    problems = []
+    db = sqlite3.connect(path)
+    if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        problems.append("integrity_check failed")
+    txns = [row[0] for row in db.execute("SELECT txn_id FROM journal ORDER BY seq")]
+    seqs = [row[0] for row in db.execute("SELECT seq FROM journal ORDER BY seq")]
+    db.close()
+    if seqs != list(range(1, len(seqs) + 1)):
+        problems.append("sequence numbers have gaps")
+    present = set(txns)
+    missing = [txn for txn in approved if txn not in present]
+    if missing:
+        problems.append(f"{len(missing)} approved sales missing, e.g. {missing[0]}")
+    if len(present) != len(txns) or len(set(approved)) != len(approved):
+        problems.append("a sale appears twice")
+    ledger = Ledger(path, key, DEVICE)
+    problems += [str(p) for p in verify_export(list(ledger.export_lines(T0)), key.public_key)]
+    ledger.close()
+    return ChaosReport(kills, len(approved), len(txns), problems)
+
+
+def main() -> int:
+    import argparse
+    import tempfile
+    import time
+
+    parser = argparse.ArgumentParser(prog="scripts/chaos", description=__doc__)
+    parser.add_argument("--kills", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        report = run_chaos(Path(folder), args.kills, args.seed)
+    print(
+        f"{report.kills} SIGKILLs, {report.approved} sales approved, {report.records} records, "
+        f"{time.monotonic() - started:.0f} s"
+    )
+    for problem in report.problems:
+        print("PROBLEM:", problem)
+    print("ok" if not report.problems else "FAILED")
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

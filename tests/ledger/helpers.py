@@ -1,0 +1,42 @@
+"""A ledger on a real SQLite file in a temporary folder, with a certificate for verifying."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from cryptography import x509
+
+from terminal.core.benefits import Benefits
+from terminal.core.offline import ClockState
+from terminal.ledger.store import Ledger
+from terminal.signing import DeviceKey
+from terminal.sim.ca import SimCA
+
+T0 = 1_795_000_000_000
+DEVICE = "D-TEST-0001"
+
+
+def clock(offset_ms: int = 0, synced: bool = True) -> ClockState:
+    return ClockState(now_ms=T0 + offset_ms, synced_since_boot=synced, last_trusted_ms=T0)
+
+
+def open_ledger(folder: Path, key: DeviceKey | None = None) -> Ledger:
+    return Ledger(folder / "terminal.db", key or DeviceKey.generate(), DEVICE)
+
+
+def certificate_key(key: DeviceKey):
+    ca = SimCA(datetime.datetime.fromtimestamp(T0 / 1000, datetime.UTC))
+    pem = ca.issue(key.csr("SERIAL-1"), DEVICE)
+    return x509.load_pem_x509_certificate(pem).public_key()
+
+
+def sale(ledger: Ledger, amount: int, n: int = 0, offline: bool = False, token: str | None = None):
+    return ledger.record_sale(
+        amount_won=amount,
+        method="cpm" if token or offline else "mpm",
+        benefits=Benefits(amount // 10, amount // 50, amount // 100),
+        clock=clock(n * 1000),
+        offline=offline,
+        token_id=token,
+    )
