@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminal.core.tokens import TokenError, parse_customer_barcode, verify_customer_token
+
 HOUR_MS = 3_600_000
 
 
@@ -112,3 +114,44 @@ def check_offline(
     ):
         return refusal("unsynced_too_old")
     return None
+
+
+def token_refusal(reason: str) -> Refusal:
+    """The shopkeeper's message for a TokenError reason."""
+    return refusal(reason if reason in REFUSALS else "malformed")
+
+
+def accept_offline_token(
+    text: str,
+    amount_won: int,
+    *,
+    check,
+    expected_issuer: str,
+    already_seen,
+    limits: OfflineLimits,
+    unsynced: Unsynced,
+    clock: ClockState,
+):
+    """Decides an offline customer-presented sale: (token, None) to accept, (None, Refusal).
+
+    `check` verifies platform signatures (see terminal.core.sealed); `already_seen(token_id)`
+    says whether this terminal recorded the token before. The barcode form never passes.
+    """
+    if text.isdigit():
+        try:
+            parse_customer_barcode(text)
+        except TokenError as error:
+            return None, token_refusal(error.reason)
+        return None, refusal("barcode_online_only")
+    if not clock.trusted:
+        return None, refusal("clock_untrusted")
+    try:
+        token = verify_customer_token(text, check, clock.now_ms // 1000, expected_issuer)
+    except TokenError as error:
+        return None, token_refusal(error.reason)
+    if already_seen(str(token.token_id)):
+        return None, refusal("replayed")
+    problem = check_offline(
+        amount_won, limits, unsynced, clock, token_cap_won=token.offline_cap_won
+    )
+    return (None, problem) if problem else (token, None)

@@ -1,0 +1,34 @@
+"""`qr-terminal journal export` and `journal verify` as a technician runs them."""
+
+from __future__ import annotations
+
+import datetime
+
+from terminal.cli import main
+from terminal.sim.ca import SimCA
+from tests.ledger.helpers import DEVICE, T0, open_ledger, sale
+
+
+def test_export_then_verify_passes_and_a_tampered_export_fails(tmp_path, capsys):
+    ledger = open_ledger(tmp_path)
+    for n in range(3):
+        sale(ledger, 1000 + n, n)
+    ledger.close()
+    ledger.key.save(tmp_path / "key.pem")
+    ca = SimCA(datetime.datetime.fromtimestamp(T0 / 1000, datetime.UTC))
+    (tmp_path / "cert.pem").write_bytes(ca.issue(ledger.key.csr("S1"), DEVICE))
+    export = tmp_path / "journal.jsonl"
+    db, key, cert = (str(tmp_path / n) for n in ("terminal.db", "key.pem", "cert.pem"))
+    assert main(["journal", "export", "--db", db, "--key", key, "--out", str(export)]) == 0
+    assert main(["journal", "verify", str(export), "--cert", cert]) == 0
+    assert "3 records, 0 problem(s)" in capsys.readouterr().err
+    lines = export.read_text().splitlines()
+    export.write_text("\n".join([lines[0], lines[2], lines[1], lines[3]]) + "\n")
+    assert main(["journal", "verify", str(export), "--cert", cert]) == 1
+    out = capsys.readouterr().out
+    assert "seq 3: counter jumps" in out and "chain broken" in out
+
+
+def test_export_of_a_missing_database_is_an_error(tmp_path, capsys):
+    assert main(["journal", "export", "--db", str(tmp_path / "none.db")]) == 2
+    assert "no such database" in capsys.readouterr().err
