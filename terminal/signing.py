@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -95,7 +96,7 @@ class DeviceKey:
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self.private_key.public_key()
 
-    @property
+    @cached_property
     def kid(self) -> str:
         return key_id(self.public_key)
 

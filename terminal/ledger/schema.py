@@ -20,13 +20,14 @@ MIGRATIONS = [
         original_txn TEXT,
         time_ms INTEGER NOT NULL,
         offline INTEGER NOT NULL,
+        token_id TEXT,
         hash TEXT NOT NULL,
         jws TEXT NOT NULL
     );
     CREATE INDEX journal_original ON journal(original_txn) WHERE original_txn IS NOT NULL;
     CREATE TABLE outbox (
-        txn_id TEXT PRIMARY KEY REFERENCES journal(txn_id),
-        seq INTEGER NOT NULL,
+        seq INTEGER PRIMARY KEY REFERENCES journal(seq),
+        txn_id TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'accepted', 'rejected')),
         offline INTEGER NOT NULL,
         amount_won INTEGER NOT NULL,
@@ -35,18 +36,21 @@ MIGRATIONS = [
         attempts INTEGER NOT NULL DEFAULT 0,
         reason TEXT
     );
-    CREATE INDEX outbox_state ON outbox(state, seq);
+    -- Rows the platform has not accepted: few, and what the offline totals and sync read.
+    CREATE INDEX outbox_open ON outbox(state, offline) WHERE state != 'accepted';
     CREATE TABLE seen_tokens (
         token_id TEXT PRIMARY KEY,
         txn_id TEXT NOT NULL,
         seen_ms INTEGER NOT NULL
-    );
-    CREATE TABLE offline_totals (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        total_won INTEGER NOT NULL,
-        count INTEGER NOT NULL
-    );
-    INSERT INTO offline_totals VALUES (1, 0, 0);
+    ) WITHOUT ROWID;
+    -- Queueing a record and remembering its token happen inside the INSERT of the record
+    -- itself: one statement, one transaction, nothing for the application to forget.
+    CREATE TRIGGER journal_queue AFTER INSERT ON journal BEGIN
+        INSERT INTO outbox (seq, txn_id, state, offline, amount_won, created_ms)
+        VALUES (NEW.seq, NEW.txn_id, 'pending', NEW.offline, NEW.amount_won, NEW.time_ms);
+        INSERT INTO seen_tokens (token_id, txn_id, seen_ms)
+        SELECT NEW.token_id, NEW.txn_id, NEW.time_ms WHERE NEW.token_id IS NOT NULL;
+    END;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -86,13 +90,14 @@ def migrate(connection: sqlite3.Connection) -> None:
             f"database schema {version} is newer than this software's {SCHEMA_VERSION}"
         )
     for number in range(version, SCHEMA_VERSION):
-        connection.execute("BEGIN IMMEDIATE")
+        # One script per migration, inside its own transaction (the script holds triggers, so
+        # it cannot be split on semicolons); a failure leaves the previous version intact.
         try:
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number + 1}")
-            connection.execute("COMMIT")
+            script = MIGRATIONS[number]
+            connection.executescript(
+                f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number + 1}; COMMIT;"
+            )
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise

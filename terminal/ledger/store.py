@@ -45,6 +45,7 @@ class Ledger:
     def __init__(self, path: Path, key: DeviceKey, device_id: str):
         self.path, self.key, self.device_id = Path(path), key, device_id
         self.db = connect(self.path)
+        self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
         self.reclaim_stuck()
 
     def close(self) -> None:
@@ -61,15 +62,14 @@ class Ledger:
         except sqlite3.OperationalError as error:
             raise _translate(error) from None
         try:
-            last = self.db.execute(
-                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+            seq, prev_hash = self._head()
             record: Record = make(seq, prev_hash)
             jws = self.key.jws(record.canonical())
+            link = chain_hash(jws)
             original = record.refs.get("original_txn")
+            # The journal_queue trigger adds the outbox row and the seen token (schema.py).
             self.db.execute(
-                "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     record.txn_id,
@@ -79,29 +79,15 @@ class Ledger:
                     original,
                     record.time_ms,
                     int(offline),
-                    chain_hash(jws),
+                    token_id,
+                    link,
                     jws,
                 ),
             )
-            # A day close travels to the platform too, but counts toward no offline limit.
-            self.db.execute(
-                "INSERT INTO outbox (txn_id, seq, state, offline, amount_won, created_ms) "
-                "VALUES (?, ?, 'pending', ?, ?, ?)",
-                (record.txn_id, seq, int(offline), record.amount_won, record.time_ms),
-            )
-            if token_id is not None:
-                self.db.execute(
-                    "INSERT INTO seen_tokens VALUES (?, ?, ?)",
-                    (token_id, record.txn_id, record.time_ms),
-                )
-            if offline:
-                self.db.execute(
-                    "UPDATE offline_totals SET total_won = total_won + ?, count = count + 1",
-                    (record.amount_won,),
-                )
             self.db.execute("COMMIT")
+            self._last = (seq, link)
         except sqlite3.IntegrityError as error:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             if "seen_tokens" in str(error):
                 raise TokenReplayed(f"token {token_id} was already used on this terminal") from None
             raise LedgerError(f"integrity: {error}") from None
@@ -113,7 +99,17 @@ class Ledger:
             raise
         return Recorded(record, jws)
 
+    def _head(self) -> tuple[int, str]:
+        """The next seq and the hash it must carry. Cached: this is the only writer."""
+        if self._last is None:
+            row = self.db.execute(
+                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            self._last = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        return self._last[0] + 1, self._last[1]
+
     def _rollback(self) -> None:
+        self._last = None  # re-read the head: never trust a cache across a failed write
         # SQLite may already have rolled back by itself (after SQLITE_FULL, for one).
         if self.db.in_transaction:
             with contextlib.suppress(sqlite3.OperationalError):
@@ -256,7 +252,7 @@ class Ledger:
         """Marks up to `limit` oldest pending rows 'sending'; returns (txn_id, jws) in seq order."""
         self.db.execute("BEGIN IMMEDIATE")
         rows = self.db.execute(
-            "SELECT o.txn_id, j.jws FROM outbox o JOIN journal j USING (txn_id) "
+            "SELECT o.txn_id, j.jws FROM outbox o JOIN journal j USING (seq) "
             "WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?",
             (limit,),
         ).fetchall()
@@ -272,16 +268,11 @@ class Ledger:
         """Applies the platform's answers in one transaction."""
         self.db.execute("BEGIN IMMEDIATE")
         for txn_id in accepted:
-            row = self.db.execute(
+            self.db.execute(
                 "UPDATE outbox SET state = 'accepted', reason = NULL "
-                "WHERE txn_id = ? AND state = 'sending' RETURNING offline, amount_won",
+                "WHERE txn_id = ? AND state = 'sending'",
                 (txn_id,),
-            ).fetchone()
-            if row and row[0]:
-                self.db.execute(
-                    "UPDATE offline_totals SET total_won = total_won - ?, count = count - 1",
-                    (row[1],),
-                )
+            )
         for txn_id, reason in rejected.items():
             # Kept with its reason for the operator; never deleted.
             self.db.execute(
@@ -298,11 +289,13 @@ class Ledger:
     # --- reading ---------------------------------------------------------------------------
 
     def unsynced(self) -> Unsynced:
-        total, count = self.db.execute("SELECT total_won, count FROM offline_totals").fetchone()
-        oldest = self.db.execute(
-            "SELECT MIN(created_ms) FROM outbox "
-            "WHERE offline = 1 AND state IN ('pending', 'sending')"
-        ).fetchone()[0]
+        """Offline sales the platform has not accepted: derived from the outbox rows that each
+        sale's own transaction wrote, so the totals can never drift from the records. Rejected
+        ones still count: that money is in doubt until an operator resolves it."""
+        total, count, oldest = self.db.execute(
+            "SELECT COALESCE(SUM(amount_won), 0), COUNT(*), MIN(created_ms) FROM outbox "
+            "WHERE state != 'accepted' AND offline = 1"
+        ).fetchone()
         return Unsynced(total, count, oldest)
 
     def queue(self) -> tuple[int, int | None]:
