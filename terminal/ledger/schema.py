@@ -11,6 +11,8 @@ from terminal.ledger.errors import LedgerCorrupt, LedgerReadOnly, SchemaTooNew
 MIGRATIONS = [
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    -- One row per record. The signed columns never change (see journal_append_only); the
+    -- outbox columns (state .. reason) follow the record through the sync.
     CREATE TABLE journal (
         seq INTEGER PRIMARY KEY,
         txn_id TEXT NOT NULL UNIQUE,
@@ -22,34 +24,31 @@ MIGRATIONS = [
         offline INTEGER NOT NULL,
         token_id TEXT,
         hash TEXT NOT NULL,
-        jws TEXT NOT NULL
-    );
-    CREATE INDEX journal_original ON journal(original_txn) WHERE original_txn IS NOT NULL;
-    CREATE TABLE outbox (
-        seq INTEGER PRIMARY KEY REFERENCES journal(seq),
-        txn_id TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'accepted', 'rejected')),
-        offline INTEGER NOT NULL,
-        amount_won INTEGER NOT NULL,
-        created_ms INTEGER NOT NULL,
+        jws TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sending', 'accepted', 'rejected')),
         locked_ms INTEGER,
         attempts INTEGER NOT NULL DEFAULT 0,
         reason TEXT
     );
-    -- Rows the platform has not accepted: few, and what the offline totals and sync read.
-    CREATE INDEX outbox_open ON outbox(state, offline) WHERE state != 'accepted';
-    CREATE TABLE seen_tokens (
-        token_id TEXT PRIMARY KEY,
-        txn_id TEXT NOT NULL,
-        seen_ms INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    -- Queueing a record and remembering its token happen inside the INSERT of the record
-    -- itself: one statement, one transaction, nothing for the application to forget.
-    CREATE TRIGGER journal_queue AFTER INSERT ON journal BEGIN
-        INSERT INTO outbox (seq, txn_id, state, offline, amount_won, created_ms)
-        VALUES (NEW.seq, NEW.txn_id, 'pending', NEW.offline, NEW.amount_won, NEW.time_ms);
-        INSERT INTO seen_tokens (token_id, txn_id, seen_ms)
-        SELECT NEW.token_id, NEW.txn_id, NEW.time_ms WHERE NEW.token_id IS NOT NULL;
+    CREATE INDEX journal_original ON journal(original_txn) WHERE original_txn IS NOT NULL;
+    -- The seen-token set: a token recorded once can never be recorded again.
+    CREATE UNIQUE INDEX seen_tokens ON journal(token_id) WHERE token_id IS NOT NULL;
+    -- The outbox: records the platform has not accepted. Few rows, so cheap to read.
+    CREATE INDEX outbox_open ON journal(state, offline) WHERE state != 'accepted';
+    CREATE VIEW outbox AS
+        SELECT seq, txn_id, state, offline, amount_won, time_ms AS created_ms, locked_ms,
+               attempts, reason
+        FROM journal;
+    CREATE TRIGGER journal_append_only BEFORE UPDATE OF
+        seq, txn_id, kind, method, amount_won, original_txn, time_ms, offline, token_id, hash, jws
+        ON journal
+    BEGIN
+        SELECT RAISE(ABORT, 'journal records are append-only');
+    END;
+    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+    BEGIN
+        SELECT RAISE(ABORT, 'journal records are append-only');
     END;
     """,
 ]

@@ -1,5 +1,5 @@
 """The Ledger: records each sale, refund, void and day close in one transaction, signed and
-chained, with its outbox row, its seen token and the offline totals. A caller may report a
+chained, with its outbox entry, its seen token and the offline totals. A caller may report a
 sale approved only after the method returned: by then the commit (and its fsync) is done."""
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class Ledger:
             jws = self.key.jws(record.canonical())
             link = chain_hash(jws)
             original = record.refs.get("original_txn")
-            # The journal_queue trigger adds the outbox row and the seen token (schema.py).
+            # One row is the record, its outbox entry and its seen token (schema.py).
             self.db.execute(
-                "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO journal (seq, txn_id, kind, method, amount_won, original_txn, "
+                "time_ms, offline, token_id, hash, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     record.txn_id,
@@ -88,7 +89,7 @@ class Ledger:
             self._last = (seq, link)
         except sqlite3.IntegrityError as error:
             self._rollback()
-            if "seen_tokens" in str(error):
+            if "token_id" in str(error):
                 raise TokenReplayed(f"token {token_id} was already used on this terminal") from None
             raise LedgerError(f"integrity: {error}") from None
         except sqlite3.OperationalError as error:
@@ -245,19 +246,18 @@ class Ledger:
     def reclaim_stuck(self) -> int:
         """Rows left 'sending' by a crash go back to 'pending'; returns how many."""
         return self.db.execute(
-            "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
+            "UPDATE journal SET state = 'pending' WHERE state = 'sending'"
         ).rowcount
 
     def claim(self, limit: int, now_ms: int) -> list[tuple[str, str]]:
         """Marks up to `limit` oldest pending rows 'sending'; returns (txn_id, jws) in seq order."""
         self.db.execute("BEGIN IMMEDIATE")
         rows = self.db.execute(
-            "SELECT o.txn_id, j.jws FROM outbox o JOIN journal j USING (seq) "
-            "WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?",
+            "SELECT txn_id, jws FROM journal WHERE state = 'pending' ORDER BY seq LIMIT ?",
             (limit,),
         ).fetchall()
         self.db.executemany(
-            "UPDATE outbox SET state = 'sending', locked_ms = ?, attempts = attempts + 1 "
+            "UPDATE journal SET state = 'sending', locked_ms = ?, attempts = attempts + 1 "
             "WHERE txn_id = ?",
             [(now_ms, txn) for txn, _ in rows],
         )
@@ -269,19 +269,19 @@ class Ledger:
         self.db.execute("BEGIN IMMEDIATE")
         for txn_id in accepted:
             self.db.execute(
-                "UPDATE outbox SET state = 'accepted', reason = NULL "
+                "UPDATE journal SET state = 'accepted', reason = NULL "
                 "WHERE txn_id = ? AND state = 'sending'",
                 (txn_id,),
             )
         for txn_id, reason in rejected.items():
             # Kept with its reason for the operator; never deleted.
             self.db.execute(
-                "UPDATE outbox SET state = 'rejected', reason = ? WHERE txn_id = ?",
+                "UPDATE journal SET state = 'rejected', reason = ? WHERE txn_id = ?",
                 (reason, txn_id),
             )
         for txn_id in retry:
             self.db.execute(
-                "UPDATE outbox SET state = 'pending' WHERE txn_id = ? AND state = 'sending'",
+                "UPDATE journal SET state = 'pending' WHERE txn_id = ? AND state = 'sending'",
                 (txn_id,),
             )
         self.db.execute("COMMIT")
@@ -293,7 +293,7 @@ class Ledger:
         sale's own transaction wrote, so the totals can never drift from the records. Rejected
         ones still count: that money is in doubt until an operator resolves it."""
         total, count, oldest = self.db.execute(
-            "SELECT COALESCE(SUM(amount_won), 0), COUNT(*), MIN(created_ms) FROM outbox "
+            "SELECT COALESCE(SUM(amount_won), 0), COUNT(*), MIN(time_ms) FROM journal "
             "WHERE state != 'accepted' AND offline = 1"
         ).fetchone()
         return Unsynced(total, count, oldest)
@@ -301,7 +301,7 @@ class Ledger:
     def queue(self) -> tuple[int, int | None]:
         """Outbox depth and the creation time of the oldest pending row (for the status bar)."""
         return self.db.execute(
-            "SELECT COUNT(*), MIN(created_ms) FROM outbox WHERE state IN ('pending', 'sending')"
+            "SELECT COUNT(*), MIN(time_ms) FROM journal WHERE state IN ('pending', 'sending')"
         ).fetchone()
 
     def last_trusted_ms(self) -> int:
@@ -310,7 +310,7 @@ class Ledger:
 
     def seen(self, token_id: str) -> bool:
         return (
-            self.db.execute("SELECT 1 FROM seen_tokens WHERE token_id = ?", (token_id,)).fetchone()
+            self.db.execute("SELECT 1 FROM journal WHERE token_id = ?", (token_id,)).fetchone()
             is not None
         )
 
