@@ -72,10 +72,7 @@ def scan_phone(config, text: str, seed: int) -> tuple[list, object]:
     camera = SimCamera(customer_shows(text), fps=config.camera.fps, seed=seed)
     pipeline = Pipeline(config.decoder.backends, config.decoder.formats)
     worker = ScanWorker(camera, pipeline, config.decoder.max_fps, config.decoder.hold_release_ms)
-    worker.start()
-    worker.finished.wait()
-    worker.stop()
-    return [worker.events.get_nowait() for _ in range(worker.events.qsize())], worker.stats()
+    return worker.run_to_end(timeout=300), worker.stats()
 
 
 def run_demo(workdir: Path | None = None, headless: bool = False) -> int:

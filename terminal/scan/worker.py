@@ -67,6 +67,24 @@ class ScanWorker:
             self._thread.join(timeout)
         self.camera.stop()
 
+    def run_to_end(self, timeout: float | None = None) -> list[ScanEvent]:
+        """Runs a finite camera (simulated scene, image folder, video) to its end; its events."""
+        self.start()
+        ended = self.finished.wait(timeout)
+        self.stop()
+        if not ended:
+            raise TimeoutError(f"the camera did not end within {timeout} s")
+        return self.drain()
+
+    def drain(self) -> list[ScanEvent]:
+        """The events waiting on the queue, oldest first, without blocking."""
+        events = []
+        while True:
+            try:
+                events.append(self.events.get_nowait())
+            except queue.Empty:
+                return events
+
     def stats(self) -> ScanStats:
         span = (self._last_ts - self._first_ts) if self._first_ts is not None else 0.0
         fps = (self._decoded - 1) / span if span > 0 and self._decoded > 1 else 0.0

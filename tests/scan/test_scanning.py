@@ -48,12 +48,7 @@ def test_hold_forgets_old_codes():
 def test_customer_showing_a_token_is_reported_exactly_once():
     camera = SimCamera(customer_shows(TOKEN_TEXT), fps=15, seed=3)
     worker = ScanWorker(camera, Pipeline(), max_fps=15, hold_release_ms=1500)
-    worker.start()
-    assert worker.finished.wait(timeout=120)
-    worker.stop()
-    events = []
-    while not worker.events.empty():
-        events.append(worker.events.get_nowait())
+    events = worker.run_to_end(timeout=120)
     assert [(e.code.format, e.code.text) for e in events] == [("QRCode", TOKEN_TEXT)]
     stats = worker.stats()
     assert stats.frames_read == stats.frames_decoded == round(camera.total_seconds * 15)
@@ -63,22 +58,17 @@ def test_customer_showing_a_token_is_reported_exactly_once():
 def test_worker_skips_frames_above_its_rate():
     camera = SimCamera(customer_shows(TOKEN_TEXT), fps=30, seed=3)
     worker = ScanWorker(camera, Pipeline(), max_fps=10, hold_release_ms=1500)
-    worker.start()
-    assert worker.finished.wait(timeout=120)
-    worker.stop()
+    assert len(worker.run_to_end(timeout=120)) == 1
     stats = worker.stats()
     assert stats.frames_read == round(camera.total_seconds * 30)
     assert stats.frames_decoded <= stats.frames_read / 3 + 1
-    assert worker.events.qsize() == 1
 
 
 def test_code128_barcode_on_a_phone_is_read():
     camera = SimCamera(customer_shows("97123456789012345675", "Code128", code_width=380), seed=1)
     worker = ScanWorker(camera, Pipeline(), max_fps=15, hold_release_ms=1500)
-    worker.start()
-    assert worker.finished.wait(timeout=120)
-    worker.stop()
-    assert worker.events.get_nowait().code == Decoded("Code128", "97123456789012345675")
+    events = worker.run_to_end(timeout=120)
+    assert [e.code for e in events] == [Decoded("Code128", "97123456789012345675")]
 
 
 def test_other_symbologies_are_never_reported():
