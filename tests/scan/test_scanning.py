@@ -174,3 +174,17 @@ def test_camera_is_chosen_by_configuration(tmp_path):
         open_camera(files, config.paths)
     paths = dataclasses.replace(config.paths, camera_files=str(tmp_path))
     assert isinstance(open_camera(files, paths), FilesCamera)
+
+
+def test_files_camera_plays_a_video_and_the_worker_reads_the_code_once(tmp_path):
+    video = tmp_path / "counter.avi"
+    camera = SimCamera(customer_shows(TOKEN_TEXT), fps=10, seed=4)
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480), False)
+    assert writer.isOpened()
+    while (frame := camera.read()) is not None:
+        writer.write(frame.gray)
+    writer.release()
+    worker = ScanWorker(FilesCamera(video, fps=10), Pipeline(), max_fps=10, hold_release_ms=1500)
+    events = worker.run_to_end(timeout=120)
+    assert [e.code.text for e in events] == [TOKEN_TEXT]
+    assert worker.stats().frames_read == round(camera.total_seconds * 10)
