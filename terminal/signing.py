@@ -160,10 +160,17 @@ class DeviceKey:
         )
         return request.public_bytes(serialization.Encoding.PEM)
 
+    @cached_property
+    def _jws_head(self) -> str:
+        return self._head({})
+
+    def _head(self, extra_headers: Mapping[str, str]) -> str:
+        header = {"alg": "ES256", "kid": self.kid, **extra_headers}
+        return b64url(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
+
     def jws(self, payload: bytes, extra_headers: Mapping[str, str] | None = None) -> str:
         """Compact JWS (RFC 7515) with alg ES256 and this key's kid."""
-        header = {"alg": "ES256", "kid": self.kid, **(extra_headers or {})}
-        head = b64url(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
+        head = self._head(extra_headers) if extra_headers else self._jws_head
         signing_input = f"{head}.{b64url(payload)}".encode("ascii")
         return f"{signing_input.decode()}.{b64url(self.sign(signing_input))}"
 

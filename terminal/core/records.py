@@ -62,8 +62,13 @@ class Record:
         return canonical_json({f.name: getattr(self, f.name) for f in fields(self)})
 
 
+# One encoder for every call: json.dumps with options builds a new encoder each time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Sorted keys, no spaces, UTF-8: the same bytes for the same value, everywhere."""
+    return _CANONICAL.encode(value).encode()
 
 
 def record_from_json(payload: bytes) -> Record:
