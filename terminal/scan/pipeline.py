@@ -1,15 +1,15 @@
 """The decode pipeline: a cheap first pass, then repairs only where a code is likely but unread.
 
-Most frames at a counter hold no code, so the first pass must be cheap: zxing-cpp restricted to
-QR + Code128, without its 90° re-scan and inverted-image passes. When it finds nothing, a texture
-gate (dense dark/light transitions with contrast, in a code-sized window) decides whether a code
-is likely; only then do the repairs run, cheapest first, stopping at the first code read:
+Most frames at a counter hold no code, so the first pass must be cheap: zxing-cpp restricted
+to QR + Code128, at one scale, without its 90° re-scan or inverted-image pass. When it finds
+nothing, a texture gate (dense dark/light transitions with contrast, in a code-sized window)
+decides whether a code is likely; only then do the repairs run, cheapest first, stopping at the
+first code read:
 
 1. rotate so the dominant edges are upright (1-D barcodes tilted past what zxing scans);
 2. ZBar on the region, QR only (better than zxing under glare and moiré);
-3. a median filter and one global threshold (modules with a picture in them), an unsharp
-   mask (defocus), a 2×
-   upscale (small or dim codes);
+3. a median filter and one global threshold (modules with a picture in them), an unsharp mask
+   (defocus), a 2× upscale (small or dim codes);
 4. Wiener deconvolution along the estimated motion direction (a moving hand), when the region
    is blurred.
 
@@ -126,7 +126,7 @@ class Pipeline:
 
     def _first(self, gray: np.ndarray) -> list[Decoded]:
         if self._zxing is not None:
-            return self._zxing.decode(gray, try_harder=True, try_rotate=False)
+            return self._zxing.decode(gray, try_harder=False, try_rotate=False)
         # Without zxing-cpp, the other backends in order are the first pass.
         for backend in self.backends.values():
             found = backend.decode(gray)
