@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 from terminal.core import emv
-from terminal.core.ids import new_charge_id
-from terminal.core.sale_qr import SaleQr, SaleQrError, build_sale_qr
+from terminal.core.sale_qr import SaleQrError, build_sale_qr
 
 
 def _emv_parse(args: argparse.Namespace) -> int:
@@ -31,29 +30,10 @@ def _emv_parse(args: argparse.Namespace) -> int:
     return status
 
 
-def sale_for(config, amount_won: int, key_id: str, now: float, random: bytes) -> SaleQr:
-    """Sale QR fields for this device's merchant, with a fresh charge id and configured expiry."""
-    merchant = config.merchant
-    return SaleQr(
-        platform_guid=config.platform.guid,
-        merchant_id=merchant.id,
-        terminal_id=config.device.id,
-        mcc=merchant.mcc,
-        amount_won=amount_won,
-        name_en=merchant.name_en,
-        city_en=merchant.city_en,
-        name_ko=merchant.name_ko,
-        city_ko=merchant.city_ko,
-        charge_id=new_charge_id(int(now * 1000), random),
-        terminal_label=config.device.id,
-        expires_at=int(now) + config.qr.sale_expiry_seconds,
-        key_id=key_id,
-    )
-
-
 def _qr_sale(args: argparse.Namespace) -> int:
     from terminal.config import ConfigError, default_device_file, load_config
     from terminal.core.money import AmountError, parse_won
+    from terminal.merchant import sale_for
     from terminal.signing import DeviceKey, KeyFileError
     from terminal.ui.codeimage import RenderError, render_qr
 

@@ -19,16 +19,16 @@ import numpy as np
 import zxingcpp
 from PIL import Image
 
-from terminal.codes_cli import sale_for
 from terminal.config import ConfigError, load_config
-from terminal.core.benefits import BenefitRates, MonthToDate, sale_benefits
+from terminal.core.benefits import MonthToDate, sale_benefits
 from terminal.core.money import format_won
-from terminal.core.offline import ClockState, OfflineLimits, accept_offline_token
+from terminal.core.offline import ClockState, accept_offline_token
 from terminal.core.receipt import PaymentReceipt, build_receipt, verify_receipt
 from terminal.core.sale_qr import build_sale_qr, verify_sale_qr
 from terminal.core.tokens import CustomerToken, build_customer_token, customer_barcode
 from terminal.ledger.store import Ledger
 from terminal.ledger.verify import verify_export
+from terminal.merchant import limits_for, rates_for, sale_for
 from terminal.scan.pipeline import Pipeline
 from terminal.scan.worker import ScanWorker
 from terminal.signing import DeviceKey, PlatformKeys
@@ -41,23 +41,6 @@ from terminal.ui.screens import message_screen, sale_qr_screen
 # The issuer code in platform-signed tokens (two ASCII letters); the simulator issues "IE".
 PLATFORM_ISSUER = "IE"
 PLATFORM_KID = "sim-platform-1"
-
-
-def rates_for(config) -> BenefitRates:
-    """The benefit rates of the configured issuer and merchant."""
-    b = config.benefits
-    return BenefitRates(
-        city_rate_bp=b.city_rate_bp,
-        city_monthly_cap_won=b.city_monthly_cap_won,
-        district_topup_bp=b.district_topup_bp,
-        district_monthly_cap_won=b.district_monthly_cap_won,
-        merchant_rate_bp=config.merchant.sangsaeng_rate_bp,
-    )
-
-
-def limits_for(config) -> OfflineLimits:
-    o = config.offline
-    return OfflineLimits(o.enabled, o.max_amount_won, o.max_total_won, o.max_count, o.max_age_hours)
 
 
 def decode_image(path: Path) -> list[str]:

@@ -143,3 +143,19 @@ def test_check_file_reports_incomplete_issuer_profile(tmp_path):
     profile = write(issuers / "x.toml", '[issuer]\nid = "x"\n')
     problems = check_file(profile, directory=REPO / "firmware_config")
     assert any("[benefits] city_rate_bp is missing" in p for p in problems)
+
+
+def test_configured_rates_and_limits_reach_the_payment_core(config_dir):
+    from terminal.merchant import limits_for, rates_for, sale_for
+
+    config = load_config(device_file=config_dir / "device.example.toml", env={}).config
+    rates = rates_for(config)
+    assert (rates.city_rate_bp, rates.district_topup_bp, rates.merchant_rate_bp) == (1000, 200, 300)
+    assert limits_for(config).max_amount_won == config.offline.max_amount_won
+    sale = sale_for(config, 12000, "kid", 1_795_000_000.5, bytes(8))
+    assert sale.expires_at == 1_795_000_000 + config.qr.sale_expiry_seconds
+    assert (sale.merchant_id, sale.terminal_id, sale.mcc) == (
+        "M2024001234",
+        "D20261122-0042",
+        "5462",
+    )
