@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Deterministic property tests (the same examples every run) with no per-example deadline: a
+# busy CI machine must not turn a slow example into a failure.
+settings.register_profile("project", deadline=None, derandomize=True)
+settings.load_profile("project")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
