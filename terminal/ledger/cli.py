@@ -11,37 +11,34 @@ from pathlib import Path
 def _export(args: argparse.Namespace) -> int:
     import sqlite3
 
+    from terminal.ledger.store import export_from_rows
+    from terminal.signing import DeviceKey, KeyFileError
+
+    # Every check before the output file is opened: a failed export leaves no empty file.
+    if not args.key:
+        print("error: --key DEVICE_KEY is needed to sign the export's end line", file=sys.stderr)
+        return 2
     if not args.db.is_file():
         print(f"error: {args.db}: no such database", file=sys.stderr)
         return 2
     try:
+        key = DeviceKey.load(args.key)
         # Read-only: export never writes, so it may run beside the terminal.
         db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
         rows = db.execute("SELECT seq, jws, hash FROM journal ORDER BY seq").fetchall()
+    except KeyFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except sqlite3.DatabaseError as error:
         print(f"error: {args.db}: {error}", file=sys.stderr)
         return 2
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-    try:
-        if not args.key:
-            print(
-                "error: --key DEVICE_KEY is needed to sign the export's end line", file=sys.stderr
-            )
-            return 2
-        from terminal.ledger.store import export_from_rows
-        from terminal.signing import DeviceKey, KeyFileError
-
-        try:
-            key = DeviceKey.load(args.key)
-        except KeyFileError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        device_id = args.device_id or _device_of(rows)
-        for line in export_from_rows(rows, key, device_id, int(time.time() * 1000)):
-            out.write(line + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    device_id = args.device_id or _device_of(rows)
+    lines = export_from_rows(rows, key, device_id, int(time.time() * 1000))
+    if args.out:
+        args.out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    else:
+        for line in lines:
+            sys.stdout.write(line + "\n")
     return 0
 
 

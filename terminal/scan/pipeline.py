@@ -112,7 +112,7 @@ class Pipeline:
         gate_threshold: float = GATE_THRESHOLD,
     ):
         self.backends = load_backends(backends, formats)
-        if "zxing" not in self.backends and not self.backends:
+        if not self.backends:
             raise RuntimeError("no decoder backend is available: pip install zxing-cpp")
         self.gate_threshold = gate_threshold
         self._zxing = self.backends.get("zxing")

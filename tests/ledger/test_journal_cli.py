@@ -30,5 +30,20 @@ def test_export_then_verify_passes_and_a_tampered_export_fails(tmp_path, capsys)
 
 
 def test_export_of_a_missing_database_is_an_error(tmp_path, capsys):
-    assert main(["journal", "export", "--db", str(tmp_path / "none.db")]) == 2
+    key = tmp_path / "key.pem"
+    open_ledger(tmp_path).key.save(key)
+    out = tmp_path / "out.jsonl"
+    args = ["journal", "export", "--db", str(tmp_path / "none.db"), "--key", str(key)]
+    assert main([*args, "--out", str(out)]) == 2
     assert "no such database" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_export_without_a_key_writes_no_file(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    open_ledger(tmp_path).close()
+    assert (
+        main(["journal", "export", "--db", str(tmp_path / "terminal.db"), "--out", str(out)]) == 2
+    )
+    assert "--key" in capsys.readouterr().err
+    assert not out.exists()
