@@ -68,69 +68,9 @@ def bench_scan(repeat: int) -> None:
 
 
 def bench_ledger(repeat: int) -> None:
-    """Sign and commit one sale, against a bare SQLite insert-and-commit (the fsync floor)."""
-    import sqlite3
-    import tempfile
-    from pathlib import Path
+    from terminal.bench_ledger import bench_ledger as run
 
-    from terminal.core.benefits import Benefits
-    from terminal.core.offline import ClockState
-    from terminal.ledger.store import Ledger
-    from terminal.signing import DeviceKey
-
-    count = max(repeat * 4, 200)
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
-        bare = sqlite3.connect(Path(folder) / "bare.db", isolation_level=None)
-        bare.execute("PRAGMA journal_mode=WAL")
-        bare.execute("PRAGMA synchronous=FULL")
-        bare.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-        body = "x" * 700  # about the size of a signed record
-
-        def bare_insert():
-            bare.execute("BEGIN IMMEDIATE")
-            bare.execute("INSERT INTO t (body) VALUES (?)", (body,))
-            bare.execute("COMMIT")
-
-        ledger = Ledger(Path(folder) / "ledger.db", DeviceKey.generate(), "BENCH-1")
-        clock = ClockState(1_795_000_000_000, True, 0)
-        numbers = iter(range(10**9))
-
-        def sale():
-            n = next(numbers)
-            ledger.record_sale(
-                amount_won=12000,
-                method="cpm",
-                benefits=Benefits(1200, 240, 120),
-                clock=clock,
-                offline=True,
-                token_id=f"T{n}",
-            )
-
-        # Interleaved so that both see the same disk and cache conditions.
-        bare_samples, sale_samples = [], []
-        for _ in range(count):
-            bare_samples.append(median_us(bare_insert, 1, warmup=0))
-            sale_samples.append(median_us(sale, 1, warmup=0))
-        # The same without fsync: what each costs the CPU, apart from the disk.
-        bare.execute("PRAGMA synchronous=OFF")
-        ledger.db.execute("PRAGMA synchronous=OFF")
-        bare_cpu = statistics.median(median_us(bare_insert, 1, warmup=0) for _ in range(count))
-        sale_cpu = statistics.median(median_us(sale, 1, warmup=0) for _ in range(count))
-        key = DeviceKey.generate()
-        sign = median_us(lambda: key.sign(b"x" * 600), count)
-        ledger.close()
-    base, ours = statistics.median(bare_samples), statistics.median(sale_samples)
-    print(f"\n## ledger: {count} commits each, WAL + synchronous=FULL, in {Path.cwd()}")
-    print(f"{'operation':44} {'median µs':>10} {'× bare':>8}")
-    print(f"{'bare SQLite insert + commit':44} {base:10.1f} {1.0:8.2f}")
-    print(f"{'ledger: sign + journal + outbox + token':44} {ours:10.1f} {ours / base:8.2f}")
-    print(f"{'  the same without fsync: bare':44} {bare_cpu:10.1f}")
-    print(f"{'  the same without fsync: ledger':44} {sale_cpu:10.1f}")
-    print(f"{'  of which the ES256 signature':44} {sign:10.1f}")
-    print(
-        f"fsync floor here ≈ {base - bare_cpu:.0f} µs; target: ≤ 1.3× "
-        "(on a Pi's SD card the floor is milliseconds, and the ratio nears 1)"
-    )
+    run(repeat)
 
 
 SECTIONS = {"encode": bench_encode, "scan": bench_scan, "ledger": bench_ledger}
