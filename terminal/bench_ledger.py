@@ -124,7 +124,7 @@ def bench_ledger(repeat: int, *, rounds: int | None = None, settle_commits: int 
     """Prints both phases and the verdict. `settle_commits`: a ledger row dirties about four
     pages, so 1,200 commits take it past SQLite's 1,000-page autocheckpoint."""
     rounds = rounds or max(repeat * 8, 400)
-    print(f"\n## ledger: {rounds} shuffled rounds per phase, WAL + synchronous=FULL, in {Path.cwd()}")
+    print(f"\n## ledger: {rounds} shuffled rounds a phase, WAL + synchronous=FULL, in {Path.cwd()}")
     ratios: list[tuple[str, float, float]] = []  # phase, ledger, one signature alone
     for phase in ("fresh", "steady"):
         with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
