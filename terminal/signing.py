@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.x509.oid import NameOID
 
 CURVE = ec.SECP256R1()
+# Built once: constructing it costs about as much as hashing a record, on every signature.
+ES256 = ec.ECDSA(hashes.SHA256())
 
 
 class KeyFileError(Exception):
@@ -59,7 +61,7 @@ def verify_raw(public_key: ec.EllipticCurvePublicKey, message: bytes, signature:
         return False
     der = encode_dss_signature(int.from_bytes(signature[:32]), int.from_bytes(signature[32:]))
     try:
-        public_key.verify(der, message, ec.ECDSA(hashes.SHA256()))
+        public_key.verify(der, message, ES256)
     except InvalidSignature:
         return False
     return True
@@ -102,7 +104,7 @@ class DeviceKey:
 
     def sign(self, message: bytes) -> bytes:
         """Raw ES256 signature (r ‖ s, 64 bytes) as JWS and our QR codes use it."""
-        return raw_signature(self.private_key.sign(message, ec.ECDSA(hashes.SHA256())))
+        return raw_signature(self.private_key.sign(message, ES256))
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         return verify_raw(self.public_key, message, signature)
