@@ -7,7 +7,6 @@ P-256 so that a secure element (ATECC608, TPM) can hold the key later.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.x509.oid import NameOID
 
+from terminal.core.base64url import b64url, b64url_decode
+
 CURVE = ec.SECP256R1()
 # Built once: constructing it costs about as much as hashing a record, on every signature.
 ES256 = ec.ECDSA(hashes.SHA256())
@@ -38,16 +39,6 @@ class KeyFileError(Exception):
 
 class JwsError(ValueError):
     """A JWS that is malformed, uses another algorithm, names an unknown key or fails to verify."""
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    if not all(c.isalnum() or c in "-_" for c in text):
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def raw_signature(der: bytes) -> bytes:

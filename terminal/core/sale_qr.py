@@ -15,12 +15,12 @@ signature can be changed unnoticed.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.core import emv
+from terminal.core.base64url import b64url, b64url_decode
 from terminal.core.emv import DataObject, EmvError
 from terminal.core.ids import IdError, check_charge_id
 from terminal.core.money import AmountError, require_won
@@ -118,7 +118,7 @@ def build_sale_qr(sale: SaleQr, sign: SaleSigner) -> str:
     signature = sign(signed_message(objects, head))
     if len(signature) != 64:
         raise SaleQrError("malformed", f"signer returned {len(signature)} bytes, expected 64")
-    text = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
+    text = b64url(signature)
     template = DataObject(SIGNATURE_TEMPLATE, (*head, DataObject("03", text[:_HALF])))
     tail = DataObject(
         SIGNATURE_TAIL, (DataObject("00", sale.platform_guid), DataObject("01", text[_HALF:]))
@@ -177,7 +177,7 @@ def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
     try:
         if len(raw) != SIGNATURE_CHARS:
             raise ValueError(len(raw))
-        signature = base64.urlsafe_b64decode(raw + "==")
+        signature = b64url_decode(raw)
     except (ValueError, binascii.Error):
         raise SaleQrError("unsigned", "signature is not 86 base64url characters") from None
     return sale, signed_message(objects[:-2], template.value[:3]), signature
