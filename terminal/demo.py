@@ -20,6 +20,7 @@ import zxingcpp
 from PIL import Image
 
 from terminal.config import ConfigError, load_config
+from terminal.config.merchant import limits_for, rates_for, sale_for
 from terminal.core.benefits import MonthToDate, sale_benefits
 from terminal.core.money import format_won
 from terminal.core.offline import ClockState, accept_offline_token
@@ -28,7 +29,6 @@ from terminal.core.sale_qr import build_sale_qr, verify_sale_qr
 from terminal.core.tokens import CustomerToken, build_customer_token, customer_barcode
 from terminal.ledger.store import Ledger
 from terminal.ledger.verify import verify_export
-from terminal.merchant import limits_for, rates_for, sale_for
 from terminal.scan.pipeline import Pipeline
 from terminal.scan.worker import ScanWorker
 from terminal.signing import DeviceKey, PlatformKeys

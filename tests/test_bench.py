@@ -1,6 +1,6 @@
 """The benchmark sections still run end to end (tiny sizes; no timing is asserted)."""
 
-from terminal.bench_ledger import bench_ledger
+from terminal.bench.ledger import bench_ledger
 
 
 def test_ledger_bench_reports_both_wal_states_and_a_verdict(tmp_path, monkeypatch, capsys):

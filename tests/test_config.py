@@ -146,7 +146,7 @@ def test_check_file_reports_incomplete_issuer_profile(tmp_path):
 
 
 def test_configured_rates_and_limits_reach_the_payment_core(config_dir):
-    from terminal.merchant import limits_for, rates_for, sale_for
+    from terminal.config.merchant import limits_for, rates_for, sale_for
 
     config = load_config(device_file=config_dir / "device.example.toml", env={}).config
     rates = rates_for(config)

@@ -73,3 +73,22 @@ def test_the_check_catches_forbidden_imports(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import sqlite3\nfrom terminal.ledger import x\nimport numpy as np\n")
     assert offending_imports(bad) == {"sqlite3", "terminal.ledger", "numpy"}
+
+
+# The product's own layers never import the simulators; the hardware factory is the one place
+# that may choose one (gpiozero's pin factory is the model). The demo, the benchmarks and the
+# simulators themselves are the world around the product and may.
+MAY_NAME_SIMULATORS = {"terminal/hw/factory.py", "terminal/demo.py"}
+WORLD_AROUND = ("terminal/sim/", "terminal/bench/")
+
+
+def test_only_the_hardware_factory_imports_the_simulators():
+    offenders = {}
+    for path in sorted((REPO / "terminal").rglob("*.py")):
+        relative = str(path.relative_to(REPO))
+        if relative in MAY_NAME_SIMULATORS or relative.startswith(WORLD_AROUND):
+            continue
+        sims = {name for name in imported_roots(path) if name.startswith("terminal.sim")}
+        if sims:
+            offenders[relative] = sims
+    assert offenders == {}

@@ -1,5 +1,6 @@
 """Cameras behind one interface: greyscale frames with timestamps from a Pi camera, a USB webcam,
-a folder of images or a video file. The simulated camera lives in terminal/sim/camera.py."""
+a folder of images or a video file. The simulated camera lives in terminal/sim/camera.py and is
+chosen, like every backend, by terminal/hw/factory.py."""
 
 from __future__ import annotations
 
@@ -190,24 +191,3 @@ class FilesCamera:
         if self._video is not None:
             self._video.release()
             self._video = None
-
-
-def open_camera(camera_config, paths_config, scene=None) -> Camera:
-    """The camera the configuration names (not started). `scene`: the simulated camera's script
-    (a list of terminal.sim.camera.Segment); by default a customer shows a sample token."""
-    backend = camera_config.backend
-    size = (camera_config.width, camera_config.height)
-    if backend == "picamera2":
-        return Picamera2Camera(*size, fps=camera_config.fps, autofocus=camera_config.autofocus)
-    if backend == "v4l2":
-        return V4l2Camera(camera_config.device, *size, fps=camera_config.fps)
-    if backend == "files":
-        if not paths_config.camera_files:
-            raise CameraError("camera.backend = 'files' needs paths.camera_files")
-        return FilesCamera(Path(paths_config.camera_files), fps=camera_config.fps)
-    if backend == "sim":
-        from terminal.sim.camera import SimCamera, customer_shows
-
-        segments = scene if scene is not None else customer_shows("EU1:SAMPLE-TOKEN")
-        return SimCamera(segments, fps=camera_config.fps, size=(size[1], size[0]))
-    raise CameraError(f"unknown camera backend {backend!r}")

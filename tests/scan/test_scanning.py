@@ -162,7 +162,7 @@ def test_camera_is_chosen_by_configuration(tmp_path):
     import dataclasses
 
     from terminal.config import load_config
-    from terminal.hw.camera import open_camera
+    from terminal.hw.factory import open_camera
 
     config = load_config(env={}).config
     camera = open_camera(config.camera, config.paths)

@@ -12,7 +12,7 @@ from terminal.scan.pipeline import Pipeline
 from terminal.sim.dataset import Sample, real_photos, simulated
 from terminal.sim.scene import CATEGORIES
 
-PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "qr-photos"
+PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "qr-photos"
 
 
 def decoders() -> dict[str, Callable]:

@@ -32,8 +32,8 @@ def _emv_parse(args: argparse.Namespace) -> int:
 
 def _qr_sale(args: argparse.Namespace) -> int:
     from terminal.config import ConfigError, default_device_file, load_config
+    from terminal.config.merchant import sale_for
     from terminal.core.money import AmountError, parse_won
-    from terminal.merchant import sale_for
     from terminal.signing import DeviceKey, KeyFileError
     from terminal.ui.codeimage import RenderError, render_qr
 

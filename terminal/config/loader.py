@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminal.config_schema import (
+from terminal.config.schema import (
     DEFAULT_SECTIONS,
     DEVICE_SECTIONS,
     ISSUER_SECTIONS,
@@ -49,7 +49,7 @@ def config_dir() -> Path:
     """The firmware_config directory: $QR_TERMINAL_CONFIG_DIR, else the one beside the package."""
     explicit = os.environ.get(ENV_CONFIG_DIR)
     return (
-        Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "firmware_config"
+        Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "firmware_config"
     )
 
 

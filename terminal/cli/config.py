@@ -1,12 +1,10 @@
-"""The `qr-terminal` command line: parses arguments and hands each subcommand to its module."""
+"""`qr-terminal config show|check`: the effective configuration and file validation."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-
-from terminal import __version__
 
 
 def _config_show(args: argparse.Namespace) -> int:
@@ -39,25 +37,7 @@ def _config_check(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from terminal.demo import run_demo
-
-    return run_demo(workdir=args.workdir, headless=args.headless)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="qr-terminal",
-        description="QR payment terminal kit for 인천e음 merchants.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = commands.add_parser("demo", help="run the kit end to end on its embedded defaults")
-    demo.add_argument("--workdir", type=Path, help="keep every file the demo makes in DIR")
-    demo.add_argument("--headless", action="store_true", help="never open a window")
-    demo.set_defaults(handler=_demo)
-
+def register(commands: argparse._SubParsersAction) -> None:
     config = commands.add_parser("config", help="show or check the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     show = config_commands.add_parser(
@@ -68,30 +48,3 @@ def build_parser() -> argparse.ArgumentParser:
     check = config_commands.add_parser("check", help="validate config files; non-zero on error")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE")
     check.set_defaults(handler=_config_check)
-
-    for register in _extra_commands():
-        register(commands)
-    return parser
-
-
-def _extra_commands():
-    """Subcommand groups owned by other modules, each a `register(subparsers)` function."""
-    from terminal import codes_cli
-    from terminal.ledger import cli as ledger_cli
-    from terminal.scan import cli as scan_cli
-
-    return [codes_cli.register, scan_cli.register, ledger_cli.register]
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -62,13 +62,13 @@ def bench_encode(repeat: int) -> None:
 
 
 def bench_scan(repeat: int) -> None:
-    from terminal.bench_scan import bench_scan as run
+    from terminal.bench.scan import bench_scan as run
 
     run(repeat)
 
 
 def bench_ledger(repeat: int) -> None:
-    from terminal.bench_ledger import bench_ledger as run
+    from terminal.bench.ledger import bench_ledger as run
 
     run(repeat)
 

@@ -3,7 +3,7 @@ the fields of its sale QR."""
 
 from __future__ import annotations
 
-from terminal.config_schema import Config
+from terminal.config.schema import Config
 from terminal.core.benefits import BenefitRates
 from terminal.core.ids import new_charge_id
 from terminal.core.offline import OfflineLimits
