@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 from terminal.core import emv
 from terminal.core.crc import crc16_ccitt_false
 from terminal.core.emv import DataObject, EmvError
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
+# Published payloads with the source each was published in (tests/data keeps them with the
+# project, so a clone without the team's shared folder still tests against the specification).
 VECTORS = [
-    line.strip()
-    for line in (SHARED / "vectors" / "emv_mpm_published.txt").read_text().splitlines()
+    line.split("\t", 1)[1].strip()
+    for line in (DATA / "emv_mpm_published.tsv").read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 ]
 
