@@ -46,11 +46,14 @@ class LoadedConfig:
 
 
 def config_dir() -> Path:
-    """The firmware_config directory: $QR_TERMINAL_CONFIG_DIR, else the one beside the package."""
+    """The firmware_config directory: $QR_TERMINAL_CONFIG_DIR, else the source tree's, else the
+    copy an installed wheel carries as terminal/firmware_config (see setup.py)."""
     explicit = os.environ.get(ENV_CONFIG_DIR)
-    return (
-        Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "firmware_config"
-    )
+    if explicit:
+        return Path(explicit)
+    package = Path(__file__).resolve().parents[1]
+    source_tree = package.parent / "firmware_config"
+    return source_tree if source_tree.is_dir() else package / "firmware_config"
 
 
 def default_device_file() -> Path | None:
