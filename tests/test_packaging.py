@@ -34,7 +34,8 @@ def installed(tmp_path_factory) -> Path:
     wheel = next((work / "dist").glob("qr_terminal-*.whl"))
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=False)
-    site = Path(sysconfig.get_path("purelib", vars={"base": str(env_dir), "platbase": str(env_dir)}))
+    base = {"base": str(env_dir), "platbase": str(env_dir)}
+    site = Path(sysconfig.get_path("purelib", vars=base))
     (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     python = env_dir / "bin" / "python"
     installed = subprocess.run(
