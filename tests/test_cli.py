@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -31,19 +32,48 @@ def test_config_show_prints_sources(capsys):
     assert 'issuer = "incheon"' in out and "# defaults.toml" in out
 
 
-def test_every_subcommand_has_help():
-    parser = build_parser()
-    actions = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    seen = 0
-    stack = list(actions[0].choices.items())
+def leaf_commands() -> list[list[str]]:
+    """Every runnable command path, e.g. ["journal", "export"], walked from the parser."""
+    leaves, stack = [], [([], build_parser())]
     while stack:
-        name, sub = stack.pop()
-        assert sub.format_help().startswith("usage:"), name
-        seen += 1
-        for action in sub._actions:
-            if action.__class__.__name__ == "_SubParsersAction":
-                stack.extend(action.choices.items())
-    assert seen >= 4
+        path, parser = stack.pop()
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            leaves.append(path)
+        for action in subs:
+            stack.extend(([*path, name], sub) for name, sub in action.choices.items())
+    return sorted(leaves)
+
+
+def test_every_command_explains_itself_in_its_help(capsys):
+    leaves = leaf_commands()
+    assert ["journal", "verify"] in leaves and ["config", "check"] in leaves
+    for path in leaves:
+        with pytest.raises(SystemExit) as exited:
+            main([*path, "--help"])
+        assert exited.value.code == 0, path
+        usage = capsys.readouterr().out
+        assert f"qr-terminal {' '.join(path)}" in usage, path
+
+
+def test_every_command_and_option_has_a_help_line():
+    undescribed, stack = [], [("qr-terminal", build_parser())]
+    while stack:
+        name, parser = stack.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                undescribed += [f"{name} {c.dest}" for c in action._choices_actions if not c.help]
+                stack.extend((f"{name} {n}", sub) for n, sub in action.choices.items())
+            elif not action.help:
+                undescribed.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert undescribed == []
+
+
+def test_an_unknown_command_is_refused_with_exit_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["pay-me"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'pay-me'" in capsys.readouterr().err
 
 
 def test_installed_console_script_runs():

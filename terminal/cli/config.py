@@ -46,5 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--device", type=Path, help="device file (default: provisioned or none)")
     show.set_defaults(handler=_config_show)
     check = config_commands.add_parser("check", help="validate config files; non-zero on error")
-    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="defaults, issuer or device TOML"
+    )
     check.set_defaults(handler=_config_check)

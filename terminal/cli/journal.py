@@ -80,6 +80,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "verify",
         help="check signatures, chain, counter, time order, refunds; exit 0 only if all hold",
     )
-    verify.add_argument("export", type=Path, metavar="EXPORT")
+    verify.add_argument(
+        "export", type=Path, metavar="EXPORT", help="the JSON-lines file journal export wrote"
+    )
     verify.add_argument("--cert", type=Path, required=True, help="the device certificate (PEM)")
     verify.set_defaults(handler=_verify)
