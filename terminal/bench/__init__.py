@@ -61,10 +61,10 @@ def bench_encode(repeat: int) -> None:
     print(f"chosen: {chosen} (fastest matrix encoder installed; segno is the pure-Python fallback)")
 
 
-def bench_scan(repeat: int) -> None:
+def bench_scan(repeat: int, photos: str | None = None) -> None:
     from terminal.bench.scan import bench_scan as run
 
-    run(repeat)
+    run(repeat, photos)
 
 
 def bench_ledger(repeat: int) -> None:
@@ -80,12 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=", ".join(SECTIONS))
     parser.add_argument("--repeat", type=int, default=50, help="timed runs per measurement")
+    parser.add_argument(
+        "--photos",
+        metavar="DIR",
+        help="scan: folder of real photographs (default ../shared/data/qr-photos when present)",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.sections if name not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
     for name in args.sections or list(SECTIONS):
-        SECTIONS[name](args.repeat)
+        if name == "scan":
+            bench_scan(args.repeat, args.photos)
+        else:
+            SECTIONS[name](args.repeat)
     return 0
 
 

@@ -7,7 +7,7 @@ restricting formats also makes every backend faster.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +28,6 @@ class Decoded:
 
 class BackendMissing(RuntimeError):
     """A decoder library is not installed here; say so once and go on without it."""
-
-
-Decode = Callable[[np.ndarray], list[Decoded]]
 
 
 class ZxingBackend:

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 GATE_SCALE = 2  # the gate looks at a half-size frame
 GATE_WINDOW = 61  # px at half size: wider than text and cables, narrower than a held code
+# Below this the half-size frame is smaller than the gate's local-mean filter: nothing to gate
+# (the first pass still reads a tiny code that fills the image).
+GATE_MIN_SIDE = 32
 GATE_THRESHOLD = 0.205  # scripts/bench scan: about 1% of empty frames reach it; unread codes do
 # Blur lengths (px) the deconvolution tries: steps of 1.5 px read 60% of the motion-blurred
 # frames the first pass missed, steps of 3 px only 40% (measured on the simulated set).
@@ -70,6 +73,8 @@ def gate(gray: np.ndarray) -> tuple[float, tuple[int, int]]:
     noise in flat areas does not count either.
     """
     height, width = gray.shape
+    if min(height, width) < GATE_MIN_SIDE:
+        return 0.0, (width // 2, height // 2)
     half = cv2.resize(gray, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     dark = (half < cv2.blur(half, (15, 15)).astype(np.int16) - 4).view(np.uint8)
     size = (GATE_WINDOW, GATE_WINDOW)

@@ -1,5 +1,9 @@
 """The scan worker: reads the camera off the UI thread, decodes at a bounded rate, and hands
-each newly held code to the session as a ScanEvent on a queue. It never blocks the display."""
+each newly held code to the session as a ScanEvent on a queue. It never blocks the display.
+
+A pipeline failure on one frame (a decoder library raising on odd input) must neither kill the
+thread silently nor stop the scanning: it is counted, put on the `faults` queue as a ScanFault
+the app can show, logged (with its traceback the first time), and the next frame is read."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from terminal.hw.camera import Camera, CameraError
+from terminal.hw.camera import Camera, CameraError, Frame
 from terminal.scan.decoders import Decoded
 from terminal.scan.holds import HoldTracker
 from terminal.scan.pipeline import Pipeline
@@ -26,12 +30,22 @@ class ScanEvent:
 
 
 @dataclass(frozen=True)
+class ScanFault:
+    """A frame the pipeline failed on; scanning went on with the next frame."""
+
+    timestamp: float
+    frame_index: int
+    message: str  # "ExceptionType: text", one line
+
+
+@dataclass(frozen=True)
 class ScanStats:
     frames_read: int
     frames_decoded: int
     fps: float  # decoded frames per second of camera time
     cpu_percent: float  # the worker thread's CPU time over its wall time
-    last_error: str | None
+    last_error: str | None  # the camera's failure, or the last frame the pipeline failed on
+    pipeline_errors: int = 0  # frames the pipeline raised on (each also a ScanFault)
 
 
 class ScanWorker:
@@ -46,6 +60,7 @@ class ScanWorker:
         self.min_interval = 1.0 / max_fps
         self.holds = HoldTracker(hold_release_ms)
         self.events: queue.Queue[ScanEvent] = queue.Queue()
+        self.faults: queue.Queue[ScanFault] = queue.Queue()
         self.finished = threading.Event()  # set when the camera ended, failed or stop() was called
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,6 +70,7 @@ class ScanWorker:
         self._cpu = 0.0
         self._wall = 0.0
         self._error: str | None = None
+        self._pipeline_errors = 0
 
     def start(self) -> None:
         self.camera.start()  # a CameraError surfaces here, in the caller, before any thread
@@ -89,7 +105,28 @@ class ScanWorker:
         span = (self._last_ts - self._first_ts) if self._first_ts is not None else 0.0
         fps = (self._decoded - 1) / span if span > 0 and self._decoded > 1 else 0.0
         cpu = 100.0 * self._cpu / self._wall if self._wall > 0 else 0.0
-        return ScanStats(self._read, self._decoded, fps, cpu, self._error)
+        return ScanStats(self._read, self._decoded, fps, cpu, self._error, self._pipeline_errors)
+
+    def _decode(self, frame: Frame) -> None:
+        try:
+            result = self.pipeline.decode(frame.gray)
+        except Exception as error:  # one bad frame must not end the scanning: see module doc
+            self._fault(frame, error)
+            return
+        for code in self.holds.update(result.codes, int(frame.timestamp * 1000)):
+            self.events.put(ScanEvent(code, frame.timestamp, frame.index, result.stats.step))
+
+    def _fault(self, frame: Frame, error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        self._pipeline_errors += 1
+        self._error = f"frame {frame.index}: {message}"
+        self.faults.put(ScanFault(frame.timestamp, frame.index, message))
+        # The traceback once; after that a count, so a decoder failing on every frame does not
+        # flood the log at 15 lines a second.
+        if self._pipeline_errors == 1:
+            log.exception("pipeline failed on frame %d; scanning goes on", frame.index)
+        else:
+            log.debug("pipeline failed on frame %d: %s", frame.index, message)
 
     def _run(self) -> None:
         wall_start, cpu_start = time.monotonic(), time.thread_time()
@@ -105,14 +142,10 @@ class ScanWorker:
                 if frame.timestamp < next_due - 0.001:
                     continue
                 next_due = frame.timestamp + self.min_interval
-                result = self.pipeline.decode(frame.gray)
                 self._decoded += 1
                 self._first_ts = frame.timestamp if self._first_ts is None else self._first_ts
                 self._last_ts = frame.timestamp
-                for code in self.holds.update(result.codes, int(frame.timestamp * 1000)):
-                    self.events.put(
-                        ScanEvent(code, frame.timestamp, frame.index, result.stats.step)
-                    )
+                self._decode(frame)
                 self._cpu = time.thread_time() - cpu_start
                 self._wall = time.monotonic() - wall_start
         except CameraError as error:

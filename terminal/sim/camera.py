@@ -64,13 +64,12 @@ class SimCamera:
         self.segments, self.fps, self.size, self.seed, self.loop = segments, fps, size, seed, loop
         self.total_seconds = sum(s.seconds for s in segments)
         self._index = 0
-        self._started = False
 
     def start(self) -> None:
-        self._started = True
+        """Nothing to open: frames are rendered on demand."""
 
     def stop(self) -> None:
-        self._started = False
+        """Nothing to release."""
 
     def shot_at(self, seconds: float) -> PhoneShot | None:
         if self.loop:

@@ -12,9 +12,8 @@ import pytest
 from terminal.scan.decoders import FORMATS, OpencvBackend, ZbarBackend, ZxingBackend
 from terminal.scan.pipeline import Pipeline
 from terminal.sim.dataset import real_photos, simulated
-from tests.conftest import SHARED
+from tests.scan.photos import PHOTOS, needs_photos
 
-PHOTOS = SHARED / "data" / "qr-photos"
 # Three independent decoders (zxing-cpp, ZBar, OpenCV) read "photography" in this image while
 # its label says "photograph": the label, not the decoders, is off by two letters.
 LABEL_DISAGREES = {"qrcode-2/13.png"}
@@ -39,6 +38,7 @@ def read(decode, samples) -> set[str]:
     }
 
 
+@needs_photos
 def test_pipeline_reads_more_real_photos_than_every_library_and_their_union(pipeline, photos):
     ours = read(lambda g: pipeline.decode(g).codes, photos)
     singles = [read(b(FORMATS).decode, photos) for b in (ZxingBackend, ZbarBackend, OpencvBackend)]
@@ -48,6 +48,7 @@ def test_pipeline_reads_more_real_photos_than_every_library_and_their_union(pipe
     assert len(ours) > len(union)
 
 
+@needs_photos
 def test_pipeline_never_answers_a_real_photo_with_another_text(pipeline, photos):
     for sample in photos:
         texts = [c.text.rstrip("\r\n") for c in pipeline.decode(sample.gray).codes]

@@ -17,7 +17,7 @@ from terminal.scan.imaging import deblurred, motion_kernel
 from terminal.scan.pipeline import Pipeline
 from terminal.scan.worker import ScanWorker
 from terminal.sim.camera import SimCamera, customer_shows
-from tests.conftest import SHARED
+from tests.scan.photos import PHOTOS, needs_photos
 
 TOKEN_TEXT = "EU1:" + "7%W4QJ+8X0MFK6B.-:/$*ZNPAT" * 5
 
@@ -142,8 +142,9 @@ def test_packed_spectrum_deblur_matches_the_textbook_formula():
     assert np.abs(ours.astype(int) - np.clip(expected, 0, 255).astype(np.uint8)).max() <= 1
 
 
+@needs_photos
 def test_decode_command_prints_json_per_image(capsys):
-    photo = SHARED / "data" / "qr-photos" / "code128-1" / "1.png"
+    photo = PHOTOS / "code128-1" / "1.png"
     assert main(["decode", str(photo)]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["file"] == str(photo) and line["codes"] == [{"format": "Code128", "text": "168901"}]
