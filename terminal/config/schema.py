@@ -108,6 +108,16 @@ class MerchantConfig:
     city_en: str = setting(str, max_len=15, pattern=_EMV_ANS, allowed="printable ASCII")
     mcc: str = setting(str, pattern=_MCC, allowed="four digits (ISO 18245)")
     sangsaeng_rate_bp: int = setting(int, low=0, high=10000)
+    # Printed on receipts, as Korean law asks of a 영수증: who sold, where, under which number.
+    business_number: str = setting(
+        str, pattern=re.compile(r"^[0-9]{3}-[0-9]{2}-[0-9]{5}$"), allowed="000-00-00000"
+    )
+    address_ko: str = setting(str, max_len=80, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
+    representative_ko: str = setting(
+        str, max_len=25, pattern=re.compile(r"^\S.*$"), allowed="non-empty"
+    )
+    # vat: prices include 10% 부가세; exempt: 면세
+    tax: str = setting(str, choices=("vat", "exempt"))
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,7 @@ class PlatformConfig:
 
 @dataclass(frozen=True)
 class DisplayConfig:
-    backend: str = setting(str, choices=("png", "window", "framebuffer"))
+    backend: str = setting(str, choices=("auto", "headless", "window", "framebuffer"))
     width: int = setting(int, low=96, high=4096)
     height: int = setting(int, low=96, high=4096)
     rotation: int = setting(int, choices=(0, 90, 180, 270))
@@ -155,6 +165,46 @@ class GpioConfig:
     red_led_pin: int = setting(int, low=0, high=27)
     keypad_rows: tuple[int, ...] = setting(list, item=int, low=1)
     keypad_cols: tuple[int, ...] = setting(list, item=int, low=1)
+    keypad_keys: tuple[str, ...] = setting(list, item=str, low=1)  # row by row, parsed at open
+    buttons: tuple[str, ...] = setting(list, item=str)  # "PIN=KEY", e.g. "17=enter"
+    rgb_led_pins: tuple[int, ...] = setting(list, item=int)  # red, green, blue for leds = "rgb"
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    backend: str = setting(str, choices=("auto", "window", "evdev", "touch", "gpio", "script"))
+    device: str = setting(str)  # /dev/input/eventN or by-id path; empty: the first keypad found
+    grab: bool = setting(bool)
+    key_map: tuple[str, ...] = setting(list, item=str)  # "KEY_KP7=7": evdev code = key name
+    touch_device: str = setting(str)
+    touch_x_min: int = setting(int, low=0, high=65535)
+    touch_x_max: int = setting(int, low=0, high=65535)
+    touch_y_min: int = setting(int, low=0, high=65535)
+    touch_y_max: int = setting(int, low=0, high=65535)
+    touch_swap_xy: bool = setting(bool)
+    script: str = setting(str)  # for backend "script": a file of "SECONDS KEY" lines
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    backend: str = setting(str, choices=("gpio", "record"))
+    buzzer: str = setting(str, choices=("active", "passive", "none"))
+    tone_hz: int = setting(int, low=100, high=10000)
+    leds: str = setting(str, choices=("pair", "rgb", "none"))
+    key_click: bool = setting(bool)
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    backend: str = setting(str, choices=("none", "usb", "serial", "network", "dummy"))
+    usb_vendor: int = setting(int, low=0, high=0xFFFF)
+    usb_product: int = setting(int, low=0, high=0xFFFF)
+    serial_device: str = setting(str)
+    baudrate: int = setting(int, low=1200, high=921600)
+    host: str = setting(str)
+    port: int = setting(int, low=1, high=65535)
+    paper_width_px: int = setting(int, low=128, high=832)  # 384 for 58 mm paper, 576 for 80 mm
+    receipt_url: str = setting(str)  # digital receipt link printed as QR: this + transaction id
 
 
 @dataclass(frozen=True)
@@ -235,6 +285,9 @@ class Config:
     camera: CameraConfig
     decoder: DecoderConfig
     gpio: GpioConfig
+    input: InputConfig
+    feedback: FeedbackConfig
+    printer: PrinterConfig
     sound: SoundConfig
     qr: QrConfig
     offline: OfflineConfig
