@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from terminal.signing import DeviceKey, PlatformKeys
+from terminal.signing import BoundDeviceKeys, DeviceKey, PlatformKeys
 
 
 @cache
@@ -26,7 +26,20 @@ def platform_keys() -> PlatformKeys:
     return PlatformKeys({platform_key().kid: platform_key().public_key})
 
 
-def device_check(kid: str, message: bytes, signature: bytes) -> bool:
-    """The app's view: knows the device keys of the merchants it can pay."""
-    keys = {device_key().kid: device_key()}
-    return keys[kid].verify(message, signature)
+def device_check(
+    merchant_id: str, terminal_id: str, kid: str, message: bytes, signature: bytes
+) -> bool:
+    """The app's view: knows the device keys of the merchants it can pay, each bound to the
+    merchant and terminal the platform enrolled it for (see terminal.signing.BoundDeviceKeys)."""
+    return bound_device_keys().check_sale(merchant_id, terminal_id, kid, message, signature)
+
+
+# The merchant and terminal that device_key() is enrolled for in tests.
+DEVICE_MERCHANT, DEVICE_TERMINAL = "M2024001234", "D20261122-0042"
+
+
+@cache
+def bound_device_keys() -> BoundDeviceKeys:
+    keys = BoundDeviceKeys()
+    keys.bind(DEVICE_MERCHANT, DEVICE_TERMINAL, device_key().public_key)
+    return keys

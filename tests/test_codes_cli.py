@@ -13,7 +13,7 @@ from PIL import Image
 from terminal.cli import main
 from terminal.core import emv
 from terminal.signing import DeviceKey
-from tests.core.test_emv import VECTORS
+from tests.core.test_emv import BASE, LONG_CITY, VECTORS, with_crc
 
 
 def test_emv_parse_prints_one_json_tree_per_payload(capsys):
@@ -30,6 +30,38 @@ def test_emv_parse_reads_stdin_and_exits_2_on_any_invalid(capsys, monkeypatch):
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2
     assert "bad_crc" in captured.err
+
+
+def test_emv_parse_with_nothing_on_stdin_says_so_and_exits_2(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n  \n"))
+    assert main(["emv", "parse"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no payload given" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_emv_parse_keeps_hangul_readable_in_json(capsys):
+    payload = with_crc(BASE + "64150002ko0105혜택플러스")
+    assert main(["emv", "parse", payload]) == 0
+    out = capsys.readouterr().out
+    assert "혜택플러스" in out and "\\u" not in out
+    assert json.loads(out)["objects"]["64"]["01"] == "혜택플러스"
+
+
+def test_emv_parse_reads_a_payload_over_a_length_limit_with_a_warning(capsys):
+    assert main(["emv", "parse", LONG_CITY]) == 0
+    captured = capsys.readouterr()
+    tree = json.loads(captured.out)
+    assert tree["valid"] and tree["objects"]["60"] == "KHAN CHAMKARMONS"
+    assert len(tree["warnings"]) == 1 and "id 60" in tree["warnings"][0]
+    assert "warning: id 60" in captured.err
+
+
+def test_emv_parse_error_json_keeps_hangul_readable(capsys):
+    payload = with_crc(BASE + "64150002ko0105혜택플러스")[:-1] + "0"
+    assert main(["emv", "parse", payload]) == 2
+    out = capsys.readouterr().out
+    assert "혜택플러스" in out and json.loads(out)["valid"] is False
 
 
 def test_qr_sale_with_a_key_builds_renders_and_prints(tmp_path, capsys):

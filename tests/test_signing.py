@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
+from terminal.core.base64url import b64url, b64url_decode
+from terminal.core.signature import HALF_ORDER, high_s_twin, is_canonical, split
 from terminal.signing import (
     DeviceKey,
     JwsError,
+    KeyExistsError,
     KeyFileError,
+    PlatformKeys,
     jwks_document,
     jws_verify,
     load_jwks,
@@ -30,13 +37,84 @@ def test_key_is_saved_with_mode_0600_and_loads_back(tmp_path):
     assert not list(path.parent.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o610, 0o601])
 def test_key_readable_by_others_is_refused(tmp_path, mode):
     path = tmp_path / "device-key.pem"
     DeviceKey.generate().save(path)
     os.chmod(path, mode)
-    with pytest.raises(KeyFileError, match="chmod 600"):
+    with pytest.raises(KeyFileError, match=f"mode 0{mode:o}.*chmod 600 {path}"):
         DeviceKey.load(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda p: None, "character device"),  # /dev/null itself
+        (lambda p: p.mkdir(), "a directory"),
+        (lambda p: os.mkfifo(p, 0o600), "a named pipe"),  # must not hang waiting for a writer
+    ],
+)
+def test_a_key_path_that_is_not_a_file_says_what_it_is_never_chmod(tmp_path, make, kind):
+    path = Path("/dev/null") if kind == "character device" else tmp_path / "device-key.pem"
+    make(path)
+    with pytest.raises(KeyFileError) as caught:
+        DeviceKey.load(path)
+    message = str(caught.value)
+    assert kind in message and "chmod" not in message and "key file" in message
+
+
+def test_a_symbolic_link_to_a_key_is_not_followed(tmp_path):
+    real = tmp_path / "real.pem"
+    DeviceKey.generate().save(real)
+    link = tmp_path / "device-key.pem"
+    link.symlink_to(real)
+    with pytest.raises(KeyFileError, match="symbolic link"):
+        DeviceKey.load(link)
+
+
+def test_a_key_owned_by_another_user_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "device-key.pem"
+    DeviceKey.generate().save(path)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)
+    with pytest.raises(KeyFileError, match=r"owned by uid .* chown"):
+        DeviceKey.load(path)
+
+
+def test_saving_never_replaces_an_existing_key(tmp_path):
+    path = tmp_path / "device-key.pem"
+    first = DeviceKey.generate()
+    first.save(path)
+    before = path.read_bytes()
+    with pytest.raises(KeyExistsError, match="already there; it is kept"):
+        DeviceKey.generate().save(path)
+    assert path.read_bytes() == before and DeviceKey.load(path).kid == first.kid
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["device-key.pem"]
+
+
+def test_replacing_a_key_is_its_own_explicit_call(tmp_path):
+    path = tmp_path / "device-key.pem"
+    DeviceKey.generate().save(path)
+    second = DeviceKey.generate()
+    second.replace_file(path)
+    assert DeviceKey.load(path).kid == second.kid
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["device-key.pem"]
+
+
+def test_attack_planted_links_do_not_redirect_the_key(tmp_path):
+    """The old save wrote through a predictable `<key>.tmp` and followed links: an attacker who
+    could write the directory planted `device-key.pem.tmp` → a file of his, and read the key."""
+    stolen = tmp_path / "attacker-owned.pem"
+    path = tmp_path / "device-key.pem"
+    path.with_name(path.name + ".tmp").symlink_to(stolen)
+    DeviceKey.generate().save(path)
+    assert not stolen.exists()
+    # A dangling link planted at the key's own path is not written through either.
+    other = tmp_path / "second-key.pem"
+    other.symlink_to(tmp_path / "elsewhere.pem")
+    with pytest.raises(KeyExistsError):
+        DeviceKey.generate().save(other)
+    assert not (tmp_path / "elsewhere.pem").exists()
 
 
 def test_missing_and_garbage_key_files_are_refused(tmp_path):
@@ -90,3 +168,58 @@ def test_jwks_round_trip_and_bad_documents():
     ):
         with pytest.raises(JwsError):
             load_jwks(bad)
+
+
+# --- canonical signatures (§6: "signatures can be re-encoded") ------------------------------
+
+
+@given(st.binary(min_size=1, max_size=64))
+def test_every_signature_we_make_is_low_s(message):
+    signature = other_key().sign(message)
+    assert split(signature)[1] <= HALF_ORDER and is_canonical(signature)
+
+
+def test_attack_high_s_twin_of_a_jws_is_refused():
+    key = DeviceKey.generate()
+    token = key.jws(b'{"amount":12000}')
+    head, body, signature = token.split(".")
+    twin = b64url(high_s_twin(b64url_decode(signature)))
+    with pytest.raises(JwsError, match="does not verify"):
+        jws_verify(f"{head}.{body}.{twin}", {key.kid: key.public_key})
+
+
+def test_attack_high_s_twin_of_a_platform_code_is_refused():
+    key = other_key()
+    keys = PlatformKeys({"p1": key.public_key})
+    from terminal.core.sealed import key_tag
+
+    signature = key.sign(b"message")
+    assert keys.check_tagged(key_tag("p1"), b"message", signature)
+    assert not keys.check_tagged(key_tag("p1"), b"message", high_s_twin(signature))
+
+
+@given(st.binary(max_size=80))
+def test_base64url_round_trips(data):
+    assert b64url_decode(b64url(data)) == data
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ \n"))
+def test_base64url_accepts_only_the_one_text_it_writes(text):
+    try:
+        data = b64url_decode(text)
+    except ValueError:
+        return
+    assert b64url(data) == text
+
+
+def test_base64url_canonical_texts_of_one_and_two_bytes():
+    assert b64url_decode("QQ") == b"A" and b64url_decode("QUI") == b"AB"
+
+
+@pytest.mark.parametrize(
+    "text", ["QR", "QS", "QT", "QUJ", "QUK", "A", "QQ=", "QQ\n", "Q Q", "ＡＡ", "٣٣", "Q+", "Q/"]
+)
+def test_base64url_refuses_non_canonical_texts(text):
+    """QR, QS, QT decode to the same byte as QQ with the stdlib; now only QQ is accepted."""
+    with pytest.raises(ValueError):
+        b64url_decode(text)

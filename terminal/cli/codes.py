@@ -15,19 +15,29 @@ from terminal.core.sale_qr import SaleQrError, build_sale_qr
 
 def _emv_parse(args: argparse.Namespace) -> int:
     payloads = args.payloads or [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    if not payloads:
+        print("error: no payload given: pass PAYLOAD arguments or lines on stdin", file=sys.stderr)
+        return 2
     status = 0
     for payload in payloads:
         try:
-            objects = emv.parse(payload)
+            objects, warnings = emv.parse_report(payload)
         except emv.EmvError as error:
-            print(json.dumps({"payload": payload, "valid": False, "error": str(error)}))
+            _print_json({"payload": payload, "valid": False, "error": str(error)})
             print(f"invalid: {error}: {payload}", file=sys.stderr)
             status = 2
             continue
-        crc = payload[-4:]
-        tree = {"payload": payload, "valid": True, "objects": emv.to_tree(objects), "crc": crc}
-        print(json.dumps(tree, ensure_ascii=False))
+        tree = {"payload": payload, "valid": True, "objects": emv.to_tree(objects)}
+        tree |= {"crc": payload[-4:], "warnings": list(warnings)}
+        for warning in warnings:
+            print(f"warning: {warning}: {payload}", file=sys.stderr)
+        _print_json(tree)
     return status
+
+
+def _print_json(value: object) -> None:
+    # Hangul names stay readable: UTF-8, not \uXXXX escapes.
+    print(json.dumps(value, ensure_ascii=False))
 
 
 def _qr_sale(args: argparse.Namespace) -> int:

@@ -3,6 +3,11 @@
 A payload is a string of data objects: a two-digit id, a two-digit length and the value.
 Lengths count characters, not bytes (a Hangul syllable in the language template counts one);
 the CRC is computed over the UTF-8 bytes of everything before it, including "6304".
+
+Strict mode is for our own payloads: every rule of the specification. Payloads that others made
+are read leniently about the specification's per-field maximum lengths, which deployed schemes
+break (a published Cambodian merchant QR has a 16-character city): `parse_report` returns them
+with a warning for each such field. Every pattern is matched against the whole value.
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ REQUIRED_STRICT = (*REQUIRED, MCC, MERCHANT_NAME, MERCHANT_CITY)
 # The EMV MPM specification's maximum lengths for primitive objects (others: 99).
 MAX_LENGTHS = {AMOUNT: 13, MERCHANT_NAME: 25, MERCHANT_CITY: 15, "61": 10}
 
-_DIGITS = re.compile(r"^[0-9]+$")
-_AMOUNT = re.compile(r"^(?=.*[0-9])[0-9]*(\.[0-9]*)?$")
+_TWO_DIGITS = re.compile(r"[0-9]{2}")
+_MCC_FORMAT = re.compile(r"[0-9]{4}")
+_CURRENCY_FORMAT = re.compile(r"[0-9]{3}")
+_COUNTRY_FORMAT = re.compile(r"[A-Za-z]{2}")
+_AMOUNT_FORMAT = re.compile(r"(?=.*[0-9])[0-9]*(\.[0-9]*)?")
+_CRC_FORMAT = re.compile(r"[0-9A-F]{4}")
 
 
 def is_template(object_id: str) -> bool:
@@ -102,9 +111,9 @@ def _read_objects(text: str, base: int, parent: str | None) -> Objects:
             raise EmvError("truncated", "fewer than 4 characters left for id and length", None, at)
         object_id, length_text = text[position : position + 2], text[position + 2 : position + 4]
         label = f"{parent}.{object_id}" if parent else object_id
-        if not (object_id.isascii() and object_id.isdigit()):
+        if not _TWO_DIGITS.fullmatch(object_id):
             raise EmvError("bad_id", f"id {object_id!r} is not two digits", None, at)
-        if not (length_text.isascii() and length_text.isdigit()):
+        if not _TWO_DIGITS.fullmatch(length_text):
             raise EmvError(
                 "non_numeric_length", f"length {length_text!r} is not two digits", label, at
             )
@@ -130,7 +139,9 @@ def _read_objects(text: str, base: int, parent: str | None) -> Objects:
     return tuple(objects)
 
 
-def _check_objects(objects: Objects, strict: bool, offsets: dict[str, int]) -> None:
+def _check_objects(
+    objects: Objects, strict: bool, offsets: dict[str, int], warnings: list[str]
+) -> None:
     ids = [o.id for o in objects]
     required = REQUIRED_STRICT if strict else REQUIRED
     for object_id in required:
@@ -153,19 +164,22 @@ def _check_objects(objects: Objects, strict: bool, offsets: dict[str, int]) -> N
         raise bad(
             POINT_OF_INITIATION, "point of initiation must be '11' (static) or '12' (dynamic)"
         )
-    if MCC in values and not (len(values[MCC]) == 4 and _DIGITS.match(values[MCC])):
+    if MCC in values and not _MCC_FORMAT.fullmatch(values[MCC]):
         raise bad(MCC, f"merchant category code must be 4 digits, got {values[MCC]!r}")
     currency = values[CURRENCY]
-    if not (len(currency) == 3 and _DIGITS.match(currency)):
+    if not _CURRENCY_FORMAT.fullmatch(currency):
         raise bad(CURRENCY, f"currency must be 3 digits (ISO 4217), got {currency!r}")
-    if not (len(values[COUNTRY]) == 2 and values[COUNTRY].isascii() and values[COUNTRY].isalpha()):
+    if not _COUNTRY_FORMAT.fullmatch(values[COUNTRY]):
         raise bad(COUNTRY, f"country must be 2 letters (ISO 3166), got {values[COUNTRY]!r}")
     for object_id, longest in MAX_LENGTHS.items():
         if object_id in values and len(values[object_id]) > longest:
-            raise bad(object_id, f"at most {longest} characters, got {len(values[object_id])}")
+            problem = f"at most {longest} characters, got {len(values[object_id])}"
+            if strict:
+                raise bad(object_id, problem)
+            warnings.append(f"id {object_id}: {problem} (read anyway: not our payload)")
     if AMOUNT in values:
         amount = values[AMOUNT]
-        if not _AMOUNT.match(amount):
+        if not _AMOUNT_FORMAT.fullmatch(amount):
             raise bad(AMOUNT, f"amount must be digits with at most one '.', got {amount!r}")
         if currency == KRW and "." in amount:
             raise bad(AMOUNT, f"a KRW amount is whole won without '.', got {amount!r}")
@@ -188,7 +202,16 @@ def crc_hex(text_before_crc_value: str) -> str:
 
 
 def parse(payload: str, *, strict: bool = False) -> Objects:
-    """Reads a payload into its data objects (without the CRC object), checking everything."""
+    """Reads a payload into its data objects (without the CRC object), checking everything.
+
+    Not strict: fields over the specification's maximum length are read (see `parse_report`).
+    """
+    return parse_report(payload, strict=strict)[0]
+
+
+def parse_report(payload: str, *, strict: bool = False) -> tuple[Objects, tuple[str, ...]]:
+    """Like `parse`, also returning a warning for each rule bent to read someone else's payload."""
+    warnings: list[str] = []
     if len(payload) > MAX_PAYLOAD_CHARS:
         raise EmvError("too_long", f"{len(payload)} characters, at most {MAX_PAYLOAD_CHARS}")
     objects = _read_objects(payload, 0, None)
@@ -198,15 +221,15 @@ def parse(payload: str, *, strict: bool = False) -> Objects:
     for obj in objects:
         offsets[obj.id] = position
         position += 4 + len(_value_text(obj))
-    _check_objects(objects, strict, offsets)
+    _check_objects(objects, strict, offsets, warnings)
     crc_object = objects[-1]
     at = offsets[CRC]
-    if len(crc_object.text()) != 4 or not re.match(r"^[0-9A-F]{4}$", crc_object.text()):
+    if not _CRC_FORMAT.fullmatch(crc_object.text()):
         raise EmvError("bad_crc", "CRC must be four uppercase hex digits", CRC, at)
     expected = crc_hex(payload[: at + 4])
     if crc_object.text() != expected:
         raise EmvError("bad_crc", f"CRC is {crc_object.text()}, computed {expected}", CRC, at)
-    return objects[:-1]
+    return objects[:-1], tuple(warnings)
 
 
 def _value_text(obj: DataObject) -> str:
@@ -216,7 +239,7 @@ def _value_text(obj: DataObject) -> str:
 
 
 def _tlv(obj: DataObject) -> str:
-    if not (len(obj.id) == 2 and obj.id.isascii() and obj.id.isdigit()):
+    if not _TWO_DIGITS.fullmatch(obj.id):
         raise EmvError("bad_id", f"id {obj.id!r} is not two digits", obj.id)
     if isinstance(obj.value, tuple) and not is_template(obj.id):
         raise EmvError("bad_value", "only ids 26-51, 62, 64 and 80-99 hold templates", obj.id)

@@ -11,6 +11,14 @@ bytes of every data object before 80, followed by 80's sub-objects 00, 01 and 02
 EMV object holds at most 99 characters, so the signature is split 43 + 43 over 80 and 81
 (hence a GUID of at most 18 characters). Only the CRC may follow 81, so nothing after the
 signature can be changed unnoticed.
+
+One sale has exactly one valid payload text: the split is fixed at 43 + 43, the base64url text
+must be canonical (unused bits zero) and the signature low-S (terminal/core/signature.py), so a
+payload cannot be re-encoded into a twin that dedupes differently.
+
+The key that signs names a device the platform bound to one merchant and terminal: the verifier's
+key resolver is given the merchant id and terminal id from the payload along with the key id and
+must accept only a key bound to that pair, so an enrolled device cannot sign another shop's QR.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from terminal.core.base64url import b64url, b64url_decode
 from terminal.core.emv import DataObject, EmvError
 from terminal.core.ids import IdError, check_charge_id
 from terminal.core.money import AmountError, require_won
+from terminal.core.signature import is_canonical
 
 SIGNATURE_TEMPLATE = "80"
 SIGNATURE_TAIL = "81"
@@ -32,8 +41,9 @@ _HALF = SIGNATURE_CHARS // 2
 
 # sign(message) -> 64-byte raw ES256 signature
 SaleSigner = Callable[[bytes], bytes]
-# check(key_id, message, signature) -> bool; raises LookupError for an unknown key id
-SaleSignatureCheck = Callable[[str, bytes, bytes], bool]
+# check(merchant_id, terminal_id, key_id, message, signature) -> bool; raises LookupError when
+# no key with that id is bound to that merchant and terminal.
+SaleSignatureCheck = Callable[[str, str, str, bytes, bytes], bool]
 
 
 class SaleQrError(ValueError):
@@ -173,23 +183,32 @@ def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
         raise SaleQrError("malformed", "signature template GUID does not match the platform")
     if _unsigned_objects(sale) != objects[:-2]:
         raise SaleQrError("malformed", "objects differ from the sale QR layout")
-    raw = (template.sub("03") or "") + (tail.sub("01") or "")
+    head_part, tail_part = template.sub("03") or "", tail.sub("01") or ""
+    if len(head_part) != _HALF or len(tail_part) != _HALF:
+        raise SaleQrError(
+            "malformed", f"the signature must be split {_HALF} + {_HALF} over 80-03 and 81-01"
+        )
     try:
-        if len(raw) != SIGNATURE_CHARS:
-            raise ValueError(len(raw))
-        signature = b64url_decode(raw)
-    except (ValueError, binascii.Error):
-        raise SaleQrError("unsigned", "signature is not 86 base64url characters") from None
+        signature = b64url_decode(head_part + tail_part)
+    except (ValueError, binascii.Error) as error:
+        raise SaleQrError("bad_signature", f"signature text: {error}") from None
+    if not is_canonical(signature):
+        raise SaleQrError("bad_signature", "the signature is not in canonical (low-S) form")
     return sale, signed_message(objects[:-2], template.value[:3]), signature
 
 
 def verify_sale_qr(payload: str, check: SaleSignatureCheck, now: int) -> SaleQr:
-    """Verifies a sale QR: layout, signature by a known device key, then expiry."""
+    """Verifies a sale QR: layout, signature by the key bound to its merchant and terminal, then
+    expiry."""
     sale, message, signature = read_sale_qr(payload)
     try:
-        valid = check(sale.key_id, message, signature)
+        valid = check(sale.merchant_id, sale.terminal_id, sale.key_id, message, signature)
     except LookupError:
-        raise SaleQrError("unknown_key", f"no device key {sale.key_id!r} is known") from None
+        raise SaleQrError(
+            "unknown_key",
+            f"no device key {sale.key_id!r} is bound to merchant {sale.merchant_id!r} and "
+            f"terminal {sale.terminal_id!r}",
+        ) from None
     if not valid:
         raise SaleQrError("bad_signature", "signature does not match the payload")
     if now >= sale.expires_at:

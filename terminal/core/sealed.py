@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable
 
 from terminal.core.base45 import Base45Error, b45decode, b45encode
+from terminal.core.signature import is_canonical
 
 SIGNATURE_BYTES = 64  # ES256 as raw r ‖ s (JWS form), not DER
 
@@ -62,6 +63,9 @@ def unseal(
     if raw[0] != version:
         raise error("wrong_version", f"version {raw[0]}, this terminal reads {version}")
     body, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
+    if not is_canonical(signature):
+        # The high-S twin of a valid signature verifies too; one code must have one text.
+        raise error("bad_signature", "the signature is not in canonical (low-S) form")
     try:
         valid = check(body[1:5], body, signature)
     except LookupError:

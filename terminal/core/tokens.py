@@ -5,12 +5,19 @@ all in the QR alphanumeric set: version 5 at level L, 6 at level M). Fields, big
 version 1 | key tag 4 | issuer 2 ASCII | token id 7 | wallet ref 8 | issued at 4 (Unix s) |
 lifetime 2 (s) | offline cap 4 (won).
 
-Numeric form: 20 digits "97" + the token id in 17 digits + a Luhn check digit. It names the
-same token but carries no signature, so it can only be authorized online.
+Numeric form: the issuer's prefix + the token id, zero-padded + a Luhn check digit, as many
+digits in all as the issuer's wallets show (Korean wallets: 21–24; default 24, prefix "97"). It
+names the same token but carries no signature, so it can only be authorized online.
+
+Time: a token lives at most 180 s (the Korean QR standard's rule for customer codes); one that
+claims a longer lifetime is refused whatever its signature. The terminal allows 30 s of clock
+skew on the "issued in the future" side only, so it accepts a token for at most 210 s of its own
+clock.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -19,9 +26,13 @@ from terminal.core.sealed import SealedError, SignatureCheck, Signer, seal, unse
 TOKEN_PREFIX = "EU1:"
 TOKEN_VERSION = 1
 TOKEN_LIFETIME_SECONDS = 180  # the Korean QR standard's limit for customer-presented codes
+CLOCK_SKEW_SECONDS = 30  # a token may say it was issued this far ahead of the terminal's clock
 BARCODE_PREFIX = "97"
-BARCODE_DIGITS = 20
-MAX_TOKEN_ID = 10**17 - 1  # 17 digits in the barcode; below 2**57 so 7 bytes hold it
+BARCODE_DIGITS = 24  # Zero Pay and KakaoPay payment barcodes (VAN routing tables)
+MIN_BARCODE_DIGITS, MAX_BARCODE_DIGITS = 21, 24  # what Korean wallets show
+TOKEN_ID_DIGITS = 17
+MAX_TOKEN_ID = 10**TOKEN_ID_DIGITS - 1  # below 2**57, so 7 bytes hold it
+_DIGIT_RUN = re.compile(r"[0-9]+")
 _FIELDS = struct.Struct(">2s7s8sIHI")
 
 
@@ -87,7 +98,12 @@ def verify_customer_token(
         raise TokenError("malformed", "issuer is not ASCII") from None
     if token.issuer != expected_issuer:
         raise TokenError("wrong_issuer", f"issued by {token.issuer!r}, not {expected_issuer!r}")
-    if now < token.issued_at - 30:  # 30 s of clock skew between phone platform and terminal
+    if token.lifetime_seconds > TOKEN_LIFETIME_SECONDS:
+        raise TokenError(
+            "bad_lifetime",
+            f"lifetime {token.lifetime_seconds} s exceeds {TOKEN_LIFETIME_SECONDS} s",
+        )
+    if now < token.issued_at - CLOCK_SKEW_SECONDS:
         raise TokenError("not_yet_valid", f"issued at {token.issued_at}, now {now}")
     if now >= token.expires_at:
         raise TokenError("expired", f"expired at {token.expires_at}, now {now}")
@@ -104,20 +120,59 @@ def luhn_check_digit(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def customer_barcode(token_id: int) -> str:
-    """The 20-digit Code128 text naming a token: online authorization only."""
+@dataclass(frozen=True)
+class BarcodeFormat:
+    """An issuer's numeric payment code: prefix, total length (check digit included)."""
+
+    prefix: str = BARCODE_PREFIX
+    digits: int = BARCODE_DIGITS
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.prefix, str) and _DIGIT_RUN.fullmatch(self.prefix)):
+            raise TokenError("malformed", f"barcode prefix must be digits: {self.prefix!r}")
+        if isinstance(self.digits, bool) or not isinstance(self.digits, int):
+            raise TokenError("malformed", f"barcode length must be a number: {self.digits!r}")
+        if not MIN_BARCODE_DIGITS <= self.digits <= MAX_BARCODE_DIGITS:
+            raise TokenError(
+                "malformed",
+                f"barcode length {self.digits} is outside "
+                f"{MIN_BARCODE_DIGITS}..{MAX_BARCODE_DIGITS}",
+            )
+        if self.id_digits < TOKEN_ID_DIGITS:
+            raise TokenError(
+                "malformed",
+                f"prefix {self.prefix!r} leaves {self.id_digits} digits for the token id; "
+                f"it needs {TOKEN_ID_DIGITS}",
+            )
+
+    @property
+    def id_digits(self) -> int:
+        return self.digits - len(self.prefix) - 1
+
+
+DEFAULT_BARCODE = BarcodeFormat()
+
+
+def customer_barcode(token_id: int, barcode: BarcodeFormat = DEFAULT_BARCODE) -> str:
+    """The Code128 text naming a token: online authorization only."""
     if not 0 <= token_id <= MAX_TOKEN_ID:
         raise TokenError("malformed", f"token id out of range: {token_id}")
-    body = f"{BARCODE_PREFIX}{token_id:017d}"
+    body = f"{barcode.prefix}{token_id:0{barcode.id_digits}d}"
     return body + luhn_check_digit(body)
 
 
-def parse_customer_barcode(text: str) -> int:
+def parse_customer_barcode(text: str, barcode: BarcodeFormat = DEFAULT_BARCODE) -> int:
     """The token id a scanned numeric code names. Raises TokenError."""
-    if len(text) != BARCODE_DIGITS or not text.isascii() or not text.isdigit():
-        raise TokenError("malformed", f"a customer barcode is {BARCODE_DIGITS} digits: {text!r}")
-    if not text.startswith(BARCODE_PREFIX):
-        raise TokenError("wrong_issuer", f"barcode prefix {text[:2]!r}, expected {BARCODE_PREFIX}")
+    if len(text) != barcode.digits or not _DIGIT_RUN.fullmatch(text):
+        raise TokenError("malformed", f"a customer barcode is {barcode.digits} digits: {text!r}")
+    if not text.startswith(barcode.prefix):
+        raise TokenError(
+            "wrong_issuer",
+            f"barcode prefix {text[: len(barcode.prefix)]!r}, expected {barcode.prefix}",
+        )
     if luhn_check_digit(text[:-1]) != text[-1]:
         raise TokenError("bad_check_digit", f"check digit of {text!r} does not match")
-    return int(text[2:-1])
+    token_id = int(text[len(barcode.prefix) : -1])
+    if token_id > MAX_TOKEN_ID:
+        raise TokenError("malformed", f"token id out of range in {text!r}")
+    return token_id

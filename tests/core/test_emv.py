@@ -88,18 +88,66 @@ def test_bad_payloads_are_refused_with_the_specific_reason(payload, reason, obje
 
 
 def test_crc_not_last_is_an_order_error():
+    """An object after a valid CRC: the order check itself must refuse it (the old test appended
+    a duplicate 58 and so only ever reached the duplicate check)."""
     payload = with_crc(BASE)
     with pytest.raises(EmvError) as caught:
-        emv.parse(payload + "5802KR")
-    assert caught.value.reason in ("order", "duplicate")
+        emv.parse(payload + "6104ABCD")
+    assert (caught.value.reason, caught.value.object_id) == ("order", "61")
+    assert "must come last" in str(caught.value)
 
 
 def test_lowercase_crc_is_refused():
-    payload = with_crc(BASE)
-    lowered = payload[:-4] + payload[-4:].lower()
-    if lowered != payload:
-        with pytest.raises(EmvError, match="uppercase"):
-            emv.parse(lowered)
+    # A payload whose CRC has a hex letter, found by trying merchant names: the old test was
+    # skipped whenever the CRC happened to be all digits.
+    payload = next(
+        p
+        for p in (with_crc(BASE.replace("5904SHOP", f"5904SH{n:02d}")) for n in range(100))
+        if any(c in "ABCDEF" for c in p[-4:])
+    )
+    with pytest.raises(EmvError, match="uppercase"):
+        emv.parse(payload[:-4] + payload[-4:].lower())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "object_id"),
+    [
+        ("5303410", "5303" + "41\n", "53"),  # `^[0-9]+$` accepted "41\n" as 3 digits
+        ("52045812", "5204" + "581\n", "52"),
+        ("5802KR", "5802K\n", "58"),
+    ],
+)
+def test_a_trailing_newline_never_passes_a_pattern(old, new, object_id):
+    with pytest.raises(EmvError) as caught:
+        emv.parse(with_crc(BASE.replace(old, new)))
+    assert (caught.value.reason, caught.value.object_id) == ("bad_value", object_id)
+
+
+def test_amount_with_a_trailing_newline_is_refused():
+    with pytest.raises(EmvError) as caught:
+        emv.parse(with_crc(BASE + "5404100\n"))
+    assert (caught.value.reason, caught.value.object_id) == ("bad_value", "54")
+
+
+# A merchant QR as deployed in Cambodia: a 16-character city, one over the specification's 15.
+LONG_CITY = with_crc(BASE.replace("6007INCHEON", "6016KHAN CHAMKARMONS"))
+
+
+def test_someone_elses_payload_over_a_length_limit_is_read_with_a_warning():
+    objects, warnings = emv.parse_report(LONG_CITY)
+    assert emv.find(objects, "60").text() == "KHAN CHAMKARMONS"
+    assert len(warnings) == 1 and "id 60" in warnings[0] and "at most 15" in warnings[0]
+    assert emv.parse(LONG_CITY) == objects
+
+
+def test_our_own_payloads_stay_strict_about_lengths():
+    with pytest.raises(EmvError) as caught:
+        emv.parse(LONG_CITY, strict=True)
+    assert (caught.value.reason, caught.value.object_id) == ("bad_value", "60")
+
+
+def test_a_payload_within_the_limits_has_no_warnings():
+    assert emv.parse_report(with_crc(BASE))[1] == ()
 
 
 def test_strict_mode_needs_name_city_and_mcc():

@@ -5,10 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from terminal.core import emv
-from terminal.core.sale_qr import SaleQr, SaleQrError, build_sale_qr, verify_sale_qr
-from tests.keys import device_check, device_key, other_key
+from terminal.core.base64url import b64url, b64url_decode
+from terminal.core.sale_qr import (
+    SaleQr,
+    SaleQrError,
+    build_sale_qr,
+    read_sale_qr,
+    verify_sale_qr,
+)
+from terminal.core.signature import high_s_twin, is_canonical, split
+from terminal.signing import BoundDeviceKeys
+from tests.keys import DEVICE_MERCHANT, DEVICE_TERMINAL, device_check, device_key, other_key
+
+B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 NOW = 1_795_000_000
 SALE = SaleQr(
@@ -52,7 +65,6 @@ def test_build_and_verify_gives_back_every_field():
     ("old", "new"),
     [
         ("540512000", "540513000"),  # re-priced
-        ("0111M2024001234", "0111M2024009999"),  # another merchant
         (str(NOW + 300), str(NOW + 900)),  # expiry pushed back
         ("부평시장 떡집", "부평시장 빵집"),
     ],
@@ -65,13 +77,20 @@ def test_altered_field_fails_the_signature(old, new):
     assert caught.value.reason == "bad_signature"
 
 
+def test_payload_naming_another_merchant_is_refused_as_not_bound_to_that_key():
+    payload = recrc(signed().replace("0111M2024001234", "0111M2024009999"))
+    with pytest.raises(SaleQrError) as caught:
+        verify_sale_qr(payload, device_check, NOW)
+    assert caught.value.reason == "unknown_key"
+
+
 def test_altered_signature_character_is_refused():
     payload = signed()
     at = payload.index("0343") + 10
     flipped = "A" if payload[at] != "A" else "B"
     with pytest.raises(SaleQrError) as caught:
         verify_sale_qr(recrc(payload[:at] + flipped + payload[at + 1 :]), device_check, NOW)
-    assert caught.value.reason in ("bad_signature", "unsigned")
+    assert caught.value.reason == "bad_signature"
 
 
 def test_altered_without_new_crc_is_malformed():
@@ -131,3 +150,105 @@ def test_static_qr_is_not_a_sale():
 def test_build_refuses_bad_fields(field, value):
     with pytest.raises(SaleQrError, match="malformed"):
         signed(dataclasses.replace(SALE, **{field: value}))
+
+
+# --- §6 attacks: each must now fail ------------------------------------------------------
+
+
+def test_attack_enrolled_device_signs_a_qr_naming_another_shop():
+    """Any enrolled device key used to sign a QR for another merchant and terminal: the resolver
+    is given the pair from the payload and the attacker's key is not bound to it."""
+    attacker = other_key()
+    directory = BoundDeviceKeys()
+    directory.bind(DEVICE_MERCHANT, DEVICE_TERMINAL, device_key().public_key)
+    directory.bind("M-ATTACKER-01", "D-ATTACKER-01", attacker.public_key)
+    forged = build_sale_qr(dataclasses.replace(SALE, key_id=attacker.kid), attacker.sign)
+    with pytest.raises(SaleQrError) as caught:
+        verify_sale_qr(forged, directory.check_sale, NOW)
+    assert caught.value.reason == "unknown_key"
+    assert "M2024001234" in str(caught.value)
+    # The same key does verify the attacker's own QR: binding, not key strength, refused it.
+    own = dataclasses.replace(
+        SALE, merchant_id="M-ATTACKER-01", terminal_id="D-ATTACKER-01", key_id=attacker.kid
+    )
+    assert verify_sale_qr(build_sale_qr(own, attacker.sign), directory.check_sale, NOW) == own
+
+
+def _signature_parts(payload: str) -> tuple[str, str]:
+    tree = emv.to_tree(emv.parse(payload))
+    return tree["80"]["03"], tree["81"]["01"]
+
+
+def _with_signature(payload: str, head: str, tail: str) -> str:
+    objects = emv.parse(payload)
+    template, last = objects[-2], objects[-1]
+    template = emv.DataObject("80", (*template.value[:3], emv.DataObject("03", head)))
+    last = emv.DataObject("81", (last.value[0], emv.DataObject("01", tail)))
+    return emv.encode((*objects[:-2], template, last))
+
+
+@pytest.mark.parametrize("shift", [-3, -1, 1, 3])
+def test_attack_moving_the_signature_split_point_is_refused(shift):
+    payload = signed()
+    head, tail = _signature_parts(payload)
+    whole = head + tail
+    moved = _with_signature(payload, whole[: 43 + shift], whole[43 + shift :])
+    with pytest.raises(SaleQrError) as caught:
+        verify_sale_qr(moved, device_check, NOW)
+    assert caught.value.reason == "malformed" and "split" in str(caught.value)
+
+
+def test_attack_high_s_twin_of_the_signature_is_refused():
+    payload = signed()
+    head, tail = _signature_parts(payload)
+    twin = b64url(high_s_twin(b64url_decode(head + tail)))
+    # The twin is a mathematically valid signature: only canonical form refuses it.
+    assert _verifies_as_der(b64url_decode(twin), payload)
+    with pytest.raises(SaleQrError) as caught:
+        verify_sale_qr(_with_signature(payload, twin[:43], twin[43:]), device_check, NOW)
+    assert caught.value.reason == "bad_signature" and "low-S" in str(caught.value)
+
+
+def test_attack_unused_bits_of_the_last_signature_character_are_refused():
+    payload = signed()
+    head, tail = _signature_parts(payload)
+    # 64 bytes = 85 full characters + one carrying 4 bits and 2 unused ones.
+    last = tail[-1]
+    twins = [c for c in B64_ALPHABET if B64_ALPHABET.index(c) >> 2 == B64_ALPHABET.index(last) >> 2]
+    assert len(twins) == 4
+    for char in twins:
+        if char == last:
+            continue
+        with pytest.raises(SaleQrError) as caught:
+            verify_sale_qr(_with_signature(payload, head, tail[:-1] + char), device_check, NOW)
+        assert caught.value.reason == "bad_signature"
+
+
+@settings(max_examples=50)
+@given(st.integers(1, 10**9), st.integers(0, 10**6))
+def test_every_signed_sale_is_in_the_one_canonical_form(amount, expiry):
+    """ECDSA is randomized, so two signings differ; but each payload we make is the canonical
+    text of its signature (the re-encodings are refused by the tests above)."""
+    sale = dataclasses.replace(SALE, amount_won=amount, expires_at=NOW + 60 + expiry)
+    payload = signed(sale)
+    assert verify_sale_qr(payload, device_check, NOW) == sale
+    head, tail = _signature_parts(payload)
+    assert b64url(b64url_decode(head + tail)) == head + tail
+    assert is_canonical(b64url_decode(head + tail))
+
+
+def _verifies_as_der(signature: bytes, payload: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    _, message, _ = read_sale_qr(payload)
+    r, s = split(signature)
+    try:
+        device_key().public_key.verify(
+            encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256())
+        )
+    except InvalidSignature:
+        return False
+    return True

@@ -13,11 +13,15 @@ from terminal.core.base45 import b45decode, b45encode
 from terminal.core.receipt import PaymentReceipt, ReceiptError, build_receipt, verify_receipt
 from terminal.core.tokens import (
     BARCODE_DIGITS,
+    CLOCK_SKEW_SECONDS,
     MAX_TOKEN_ID,
+    TOKEN_LIFETIME_SECONDS,
+    BarcodeFormat,
     CustomerToken,
     TokenError,
     build_customer_token,
     customer_barcode,
+    luhn_check_digit,
     parse_customer_barcode,
     verify_customer_token,
 )
@@ -52,12 +56,43 @@ def test_token_round_trip_and_size():
 
 @pytest.mark.parametrize(
     ("now", "reason"),
-    [(NOW + 180, "expired"), (NOW + 10_000, "expired"), (NOW - 60, "not_yet_valid")],
+    [
+        (NOW + 180, "expired"),
+        (NOW + 10_000, "expired"),
+        (NOW - 60, "not_yet_valid"),
+        (NOW - CLOCK_SKEW_SECONDS - 1, "not_yet_valid"),
+    ],
 )
 def test_token_time_window(now, reason):
     with pytest.raises(TokenError) as caught:
         verify(issue(), now)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("now", [NOW - CLOCK_SKEW_SECONDS, NOW, NOW + 179])
+def test_token_is_accepted_inside_its_window(now):
+    assert verify(issue(), now) == TOKEN
+
+
+@pytest.mark.parametrize("lifetime", [181, 600, 3600, 65535])
+def test_attack_token_issued_with_a_long_lifetime_is_refused(lifetime):
+    """A token signed with a one-hour lifetime used to verify 50 minutes later."""
+    long_lived = dataclasses.replace(TOKEN, lifetime_seconds=lifetime)
+    for now in (NOW + 10, NOW + 50 * 60):
+        with pytest.raises(TokenError) as caught:
+            verify(issue(long_lived), now)
+        assert caught.value.reason == "bad_lifetime"
+
+
+@given(st.integers(1, 65535), st.integers(-1000, 5000))
+def test_no_token_is_ever_accepted_beyond_180_s_plus_the_skew(lifetime, offset):
+    token = dataclasses.replace(TOKEN, lifetime_seconds=lifetime)
+    try:
+        verify(issue(token), NOW + offset)
+    except TokenError:
+        return
+    assert lifetime <= TOKEN_LIFETIME_SECONDS
+    assert -CLOCK_SKEW_SECONDS <= offset < TOKEN_LIFETIME_SECONDS
 
 
 def test_token_from_another_issuer_is_refused():
@@ -109,26 +144,79 @@ def test_any_text_is_refused_or_verified_never_crashes(text):
         verify(text)
 
 
-def test_barcode_round_trip():
+def test_barcode_round_trip_default_24_digits():
     code = customer_barcode(TOKEN.token_id)
-    assert len(code) == BARCODE_DIGITS and code.isdigit() and code.startswith("97")
+    assert BARCODE_DIGITS == 24
+    assert len(code) == 24 and code.isdigit() and code.startswith("97")
     assert parse_customer_barcode(code) == TOKEN.token_id
 
 
-@given(st.integers(0, MAX_TOKEN_ID), st.integers(2, 19), st.integers(1, 9))
-def test_barcode_single_digit_error_is_caught(token_id, position, delta):
-    code = customer_barcode(token_id)
-    digit = (int(code[position]) + delta) % 10
+barcode_formats = st.builds(
+    lambda digits, prefix_length, data: BarcodeFormat(
+        data.draw(st.text("0123456789", min_size=prefix_length, max_size=prefix_length)), digits
+    ),
+    st.integers(21, 24),
+    st.integers(1, 3),
+    st.data(),
+)
+
+
+@given(barcode_formats, st.integers(0, MAX_TOKEN_ID))
+def test_barcode_round_trip_for_any_issuer_format(barcode, token_id):
+    code = customer_barcode(token_id, barcode)
+    assert len(code) == barcode.digits and code.startswith(barcode.prefix)
+    assert parse_customer_barcode(code, barcode) == token_id
+
+
+@given(barcode_formats, st.integers(0, MAX_TOKEN_ID), st.data())
+def test_barcode_single_digit_error_is_caught(barcode, token_id, data):
+    code = customer_barcode(token_id, barcode)
+    # Every position after the prefix: the prefix is checked first, as another issuer's.
+    position = data.draw(st.integers(len(barcode.prefix), barcode.digits - 1))
+    digit = (int(code[position]) + data.draw(st.integers(1, 9))) % 10
     changed = code[:position] + str(digit) + code[position + 1 :]
     with pytest.raises(TokenError) as caught:
-        parse_customer_barcode(changed)
+        parse_customer_barcode(changed, barcode)
     assert caught.value.reason == "bad_check_digit"
 
 
-@pytest.mark.parametrize("text", ["", "97", "9712345678901234567X", "1" * 20, "9" * 21])
-def test_bad_barcodes_are_refused(text):
-    with pytest.raises(TokenError):
+@given(st.text(max_size=30))
+def test_any_text_is_a_barcode_or_refused_never_crashes(text):
+    try:
+        token_id = parse_customer_barcode(text)
+    except TokenError:
+        return
+    assert customer_barcode(token_id) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "malformed"),
+        ("97", "malformed"),
+        ("97123456789012345678901X", "malformed"),
+        ("97" + "0" * 21 + "\n", "malformed"),
+        ("٩٧" + "0" * 22, "malformed"),  # Arabic-Indic digits pass str.isdigit()
+        ("1" * 24, "wrong_issuer"),
+        ("9" * 25, "malformed"),
+        (customer_barcode(5)[:-1], "malformed"),  # the old 20/23-digit form
+        # 21 digits of id with a right check digit, but above the largest 7-byte token id
+        ("97" + "9" * 21 + luhn_check_digit("97" + "9" * 21), "malformed"),
+    ],
+)
+def test_bad_barcodes_are_refused(text, reason):
+    with pytest.raises(TokenError) as caught:
         parse_customer_barcode(text)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("prefix", "digits"),
+    [("97", 20), ("97", 25), ("9781", 21), ("", 24), ("9a", 24), ("97\n", 24), ("97", True)],
+)
+def test_impossible_barcode_formats_are_refused(prefix, digits):
+    with pytest.raises(TokenError, match="malformed"):
+        BarcodeFormat(prefix, digits)
 
 
 RECEIPT = PaymentReceipt("IE", "06H02P585HFFCA70P7X7", 12000, NOW, b"PAYREF01")
