@@ -69,6 +69,23 @@ def _qr_sale(args: argparse.Namespace) -> int:
     return 0
 
 
+# A code image is shown on a display or printed: nothing larger than the biggest display
+# (800×480) needs more than 2048 px, and a larger request would only cost memory.
+PNG_SIZES = range(64, 2049)
+
+
+def _png_size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
+    if size not in PNG_SIZES:
+        raise argparse.ArgumentTypeError(
+            f"{size} px is outside {PNG_SIZES.start}–{PNG_SIZES.stop - 1}; give a display's size"
+        )
+    return size
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     emv_parser = commands.add_parser("emv", help="EMV merchant-presented QR payloads")
     emv_commands = emv_parser.add_subparsers(dest="emv_command", required=True, metavar="ACTION")
@@ -85,7 +102,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     sale.add_argument("--amount", required=True, help="amount in won, e.g. 12000 or 12,000")
     sale.add_argument("--png", type=Path, help="write the QR as a PNG image here")
-    sale.add_argument("--size", type=int, default=480, help="PNG size in pixels (default 480)")
+    sale.add_argument(
+        "--size",
+        type=_png_size,
+        default=480,
+        help=f"PNG size in pixels, {PNG_SIZES.start}–{PNG_SIZES.stop - 1} (default 480)",
+    )
     sale.add_argument("--key", type=Path, help="device key PEM (default: a throwaway key)")
     sale.add_argument("--device", type=Path, help="device file (default: provisioned or none)")
     sale.set_defaults(handler=_qr_sale)

@@ -1,0 +1,169 @@
+"""Every kind of bad input to the CLI gets one line naming the input and what to do, exit code 2,
+no traceback, and leaves every file as it was (issue: every bad input refused cleanly)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from terminal.cli import main
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: list[str]  # "{d}" is replaced by the case's directory
+    message: str  # a fragment the one-line error must contain
+    stdin: bytes | None = None
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Names, modes and content hashes of everything under `directory`."""
+    seen = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink():
+            seen[str(path)] = "link:" + os.readlink(path)
+        elif path.is_file():
+            stat = path.stat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            seen[str(path)] = f"{stat.st_mode:o}:{digest}"
+        else:
+            seen[str(path)] = "dir"
+    return seen
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge image (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def prepare(d: Path) -> None:
+    """The inputs the cases point at."""
+    (d / "dir").mkdir()
+    (d / "loop").symlink_to(d / "loop")
+    (d / "not-utf8.txt").write_bytes(b"0002\xff\xfe\n")
+    (d / "empty.toml").write_text("")
+    (d / "issuer-5.toml").write_text("[device]\nissuer = 5\n")
+    (d / "tiny.png").write_bytes(_tiny_png())
+    (d / "bomb.png").write_bytes(png_header_claiming(32000, 32000))
+    (d / "not-an-image.png").write_text("hello")
+    (d / "jws-5.jsonl").write_text('{"seq": 1, "jws": 5, "hash": "x"}\n')
+    (d / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    (d / "long-line.jsonl").write_text('{"seq": 1, "jws": "' + "A" * 5_000_000 + '"}\n')
+    (d / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+    (d / "not-a-db.db").write_bytes(b"this is not an SQLite database at all" * 10)
+    (d / "journal.jsonl").write_text("")
+
+
+def _tiny_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (3, 3), 255).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+CASES = [
+    # --- files that are missing, directories, loops -------------------------------------
+    Case("missing file", ["decode", "{d}/nope.png"], "nope.png"),
+    Case("directory as file", ["config", "check", "{d}/dir"], "dir"),
+    Case("symlink loop", ["config", "check", "{d}/loop"], "loop"),
+    Case(
+        "missing database",
+        ["journal", "export", "--db", "{d}/nope.db", "--key", "{d}/k"],
+        "nope.db",
+    ),
+    # --- undecodable text --------------------------------------------------------------
+    Case("stdin not UTF-8", ["emv", "parse"], "UTF-8", stdin=b"0002\xff\xfe\n"),
+    Case("file not UTF-8", ["config", "check", "{d}/not-utf8.txt"], "not-utf8.txt"),
+    # --- nothing given -------------------------------------------------------------------
+    Case("empty stdin", ["emv", "parse"], "no payload", stdin=b""),
+    # --- type checks on parsed TOML / JSON / PEM ------------------------------------------
+    Case("issuer = 5", ["config", "check", "{d}/issuer-5.toml"], "issuer"),
+    Case("empty defaults", ["config", "check", "{d}/empty.toml"], "empty.toml"),
+    Case(
+        "jws is a number",
+        ["journal", "verify", "{d}/jws-5.jsonl", "--cert", "{d}/garbage.pem"],
+        "garbage.pem",
+    ),
+    Case(
+        "not a certificate",
+        ["journal", "verify", "{d}/journal.jsonl", "--cert", "{d}/garbage.pem"],
+        "garbage.pem",
+    ),
+    Case(
+        "not a database",
+        ["journal", "export", "--db", "{d}/not-a-db.db", "--key", "{d}/k"],
+        "not-a-db.db",
+    ),
+    # --- size limits before work ----------------------------------------------------------
+    Case("decompression bomb", ["decode", "{d}/bomb.png"], "bomb.png"),
+    Case(
+        "code image larger than any display",
+        ["qr", "sale", "--amount", "1000", "--png", "{d}/out.png", "--size", "100000"],
+        "size",
+    ),
+    # --- odd images ---------------------------------------------------------------------
+    Case("image under 4 px", ["decode", "{d}/tiny.png"], "tiny.png"),
+    Case("not an image", ["decode", "{d}/not-an-image.png"], "not-an-image.png"),
+    # --- amounts ----------------------------------------------------------------------------
+    Case("negative amount", ["qr", "sale", "--amount", "-5"], "amount"),
+    Case("amount with decimals", ["qr", "sale", "--amount", "12.50"], "amount"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_refused_cleanly(case, tmp_path, capsys, monkeypatch):
+    prepare(tmp_path)
+    before = snapshot(tmp_path)
+    if case.stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(case.stdin), "utf-8"))
+    argv = [arg.replace("{d}", str(tmp_path)) for arg in case.argv]
+    try:
+        code = main(argv)
+    except SystemExit as exited:  # argparse refuses an option value before any handler runs
+        code = exited.code
+    captured = capsys.readouterr()
+    assert code == 2, (case.name, captured.err)
+    assert "Traceback" not in captured.err + captured.out
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert errors, f"{case.name}: no error line in {captured.err!r}"
+    assert all(len(line) < 400 for line in errors), case.name
+    assert case.message.lower() in captured.err.lower(), (case.name, captured.err)
+    assert snapshot(tmp_path) == before, f"{case.name} changed files"
+
+
+def test_a_broken_pipe_ends_quietly(tmp_path):
+    """`qr-terminal emv parse < many | head -c 1`: the reader is gone, nothing to report."""
+    import subprocess
+
+    payload = "00020101021229370016A000000677010111011300668012345675802TH530376463046197"
+    many = tmp_path / "payloads.txt"
+    many.write_text((payload + "\n") * 5000)
+    reader_gone = subprocess.run(
+        f"{sys.executable} -m terminal.cli emv parse < {many} | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert reader_gone.stdout == "{"
+    assert "Traceback" not in reader_gone.stderr and "Error" not in reader_gone.stderr
