@@ -1,0 +1,85 @@
+"""What the status bar shows about the link to the platform: one frozen snapshot, swapped whole
+by the sync thread, so reading it from the app thread is a single attribute load."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool = False
+    queue_depth: int = 0
+    oldest_pending_ms: int | None = None
+    last_contact_ms: int | None = None  # last answer of any kind from the platform
+    last_success_ms: int | None = None  # last upload or call that went through
+    parked: int = 0  # records the platform refused for good: the operator must look
+    problem: str | None = None  # the last failure, one line, for the operator
+    server_untrusted: bool = False  # TLS failed against the pinned CA
+    clock_trusted: bool = False
+    config_version: str | None = None
+
+    def oldest_age_ms(self, now_ms: int) -> int | None:
+        return None if self.oldest_pending_ms is None else max(0, now_ms - self.oldest_pending_ms)
+
+    def describe(self, now_ms: int) -> list[str]:
+        """Lines for `qr-terminal sync status` and the operator screen."""
+        age = self.oldest_age_ms(now_ms)
+        contact = (
+            "never"
+            if self.last_contact_ms is None
+            else f"{(now_ms - self.last_contact_ms) / 1000:.0f} s ago"
+        )
+        lines = [
+            f"link: {'online' if self.online else 'offline'}",
+            f"queue: {self.queue_depth} record(s) waiting"
+            + (f", oldest {age / 1000:.0f} s old" if age is not None else ""),
+            f"parked: {self.parked} record(s) refused by the platform"
+            + (" (operator: see `qr-terminal journal`)" if self.parked else ""),
+            f"last contact: {contact}",
+            f"clock: {'trusted' if self.clock_trusted else 'not trusted'}",
+            f"config version: {self.config_version or 'local only'}",
+        ]
+        if self.server_untrusted:
+            lines.append("warning: the server's certificate is not from the platform CA")
+        if self.problem:
+            lines.append(f"last problem: {self.problem}")
+        return lines
+
+
+class StatusBoard:
+    """Holds the current SyncStatus. Writers replace it whole; readers just read `.current`."""
+
+    def __init__(self, path: Path | None = None):
+        self.current = SyncStatus()
+        self.path = path  # where `qr-terminal sync status` finds it from another process
+
+    def update(self, **changes) -> SyncStatus:
+        new = dataclasses.replace(self.current, **changes)
+        if new != self.current:
+            self.current = new
+            self._save(new)
+        return new
+
+    def _save(self, status: SyncStatus) -> None:
+        if self.path is None:
+            return
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(dataclasses.asdict(status)), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+def load_status(path: Path) -> SyncStatus | None:
+    """The snapshot a running sync last saved, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        names = {f.name for f in dataclasses.fields(SyncStatus)}
+        return SyncStatus(**{k: v for k, v in data.items() if k in names})
+    except (OSError, ValueError, TypeError):
+        return None

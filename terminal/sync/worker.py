@@ -1,0 +1,273 @@
+"""The sync thread: drains the outbox, keeps platform keys, time and configuration fresh, and
+publishes a status snapshot. It waits with capped, jittered backoff after failures, and comes
+back at once when the network does (a connectivity probe while offline, or any answer the
+app's own calls get)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from terminal.config.loader import ConfigError
+from terminal.ledger.errors import LedgerError
+from terminal.signing import JwsError
+from terminal.sync.backoff import Backoff, SystemClock
+from terminal.sync.client import PlatformClient
+from terminal.sync.errors import PlatformUnreachable, RetryLater, ServerUntrusted, SyncError
+from terminal.sync.keys import KeyCache
+from terminal.sync.parked import ParkedList
+from terminal.sync.pushed_config import ConfigHolder
+from terminal.sync.status import StatusBoard
+from terminal.sync.trusted_time import TrustedClock, new_nonce, verify_signed_time
+from terminal.sync.upload import DrainReport, Uploader
+
+THREAD_NAME = "sync"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interval_seconds: float = 15.0  # idle wait between passes (a new sale wakes it earlier)
+    batch_size: int = 50
+    batch_bytes: int = 256 * 1024
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 300.0
+    probe_seconds: float = 2.0  # while offline: how often to check if the network is back
+    config_seconds: float = 300.0
+    time_seconds: float = 600.0
+
+    @classmethod
+    def from_config(cls, sync) -> SyncSettings:
+        """From the [sync] section of the terminal's configuration."""
+        return cls(
+            interval_seconds=sync.interval_seconds,
+            batch_size=sync.batch_size,
+            backoff_initial_seconds=sync.backoff_initial_seconds,
+            backoff_max_seconds=sync.backoff_max_seconds,
+        )
+
+
+def tcp_probe(base_url: str, timeout: float = 1.0) -> Callable[[], bool]:
+    """True when the platform's port accepts a TCP connection (cheap: no TLS, no request)."""
+    parts = urlsplit(base_url)
+    address = (parts.hostname or "127.0.0.1", parts.port or 443)
+
+    def probe() -> bool:
+        try:
+            with socket.create_connection(address, timeout=timeout):
+                return True
+        except OSError:
+            return False
+
+    return probe
+
+
+class SyncWorker:
+    """Owns its PlatformClient (one thread, one Session). The ledger must allow this thread."""
+
+    def __init__(
+        self,
+        ledger,
+        client: PlatformClient,
+        *,
+        device_id: str,
+        settings: SyncSettings | None = None,
+        clock=None,
+        rng: random.Random | None = None,
+        status: StatusBoard | None = None,
+        parked: ParkedList | None = None,
+        keys: KeyCache | None = None,
+        trusted: TrustedClock | None = None,
+        config: ConfigHolder | None = None,
+        probe: Callable[[], bool] | None = None,
+    ):
+        self.ledger, self.client, self.device_id = ledger, client, device_id
+        self.settings = settings or SyncSettings()
+        self.clock = clock or SystemClock()
+        self.backoff = Backoff(
+            self.settings.backoff_initial_seconds, self.settings.backoff_max_seconds, rng
+        )
+        self.status = status or StatusBoard()
+        self.parked = parked or ParkedList(None)
+        self.keys, self.trusted, self.config = keys, trusted, config
+        self.probe = probe if probe is not None else tcp_probe(client.base)
+        self.uploader = Uploader(
+            ledger,
+            client,
+            self.clock.wall_ms,
+            batch_size=self.settings.batch_size,
+            batch_bytes=self.settings.batch_bytes,
+        )
+        if client.on_contact is None:
+            client.on_contact = self.network_seen
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._due: dict[str, float] = {}
+        self.totals = DrainReport()
+        self.status.update(parked=self.parked.count)
+
+    # --- thread control --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the sync worker is already running")
+        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Asks the thread to finish its current request (bounded by the timeouts) and stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Something to send (a new sale): drain now instead of after the idle interval."""
+        self._wake.set()
+
+    def network_seen(self, reached: bool) -> None:
+        """Any client's call got (or did not get) an answer. Coming back online wakes us."""
+        if reached:
+            self.status.update(last_contact_ms=self.clock.wall_ms())
+            if not self.status.current.online:
+                self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            delay, offline = self.cycle()
+            if self._stop.is_set():
+                break
+            self._wait(delay, offline)
+
+    def _wait(self, delay: float, offline: bool) -> None:
+        """Waits `delay`; while offline, probes the network every probe_seconds and returns as
+        soon as it answers (the backoff restarts from its first step)."""
+        remaining = delay
+        while remaining > 0 and not self._stop.is_set():
+            step = min(self.settings.probe_seconds, remaining) if offline else remaining
+            if self.clock.wait(self._wake, step):
+                break
+            remaining -= step
+            if offline and remaining > 0 and self.probe():
+                self.backoff.reset()
+                break
+        self._wake.clear()
+
+    # --- one pass --------------------------------------------------------------------------
+
+    def cycle(self) -> tuple[float, bool]:
+        """Drain, then upkeep. Returns (seconds to wait, whether we are offline)."""
+        if self.trusted is not None:
+            with contextlib.suppress(LedgerError):
+                self.trusted.refresh_trust()  # NTP may have synced without the platform
+        try:
+            report = self.uploader.drain()
+            self.totals.add(report)
+            self.parked.add(report.reasons, self.clock.wall_ms())
+            self._upkeep()
+        except (PlatformUnreachable, ServerUntrusted) as error:
+            self._failed(error, online=False)
+            return self.backoff.next_delay(error.retry_after), True
+        except RetryLater as error:
+            self._failed(error, online=True)
+            return self.backoff.next_delay(error.retry_after), False
+        except SyncError as error:  # show: identity refused, etc. Records stay queued.
+            self._failed(error, online=True)
+            return self.backoff.next_delay(), False
+        except LedgerError as error:
+            self.status.update(problem=f"ledger: {error}")
+            return self.backoff.next_delay(), False
+        self.backoff.reset()
+        now = self.clock.wall_ms()
+        self._publish(
+            online=True,
+            last_success_ms=now,
+            last_contact_ms=now,
+            problem=None,
+            server_untrusted=False,
+        )
+        return self.settings.interval_seconds, False
+
+    def run_once(self) -> DrainReport:
+        """One drain and upkeep now, in the caller's thread; raises the SyncError that stopped
+        it (for `qr-terminal sync once`)."""
+        report = self.uploader.drain()
+        self.totals.add(report)
+        self.parked.add(report.reasons, self.clock.wall_ms())
+        self._publish(online=True, last_success_ms=self.clock.wall_ms(), problem=None)
+        self._upkeep()
+        return report
+
+    def _failed(self, error: SyncError, *, online: bool) -> None:
+        self._publish(
+            online=online,
+            problem=f"{type(error).__name__}: {error}",
+            server_untrusted=isinstance(error, ServerUntrusted),
+        )
+
+    def _publish(self, **changes) -> None:
+        with contextlib.suppress(LedgerError):
+            depth, oldest = self.ledger.queue()
+            changes.update(queue_depth=depth, oldest_pending_ms=oldest)
+        if self.trusted is not None:
+            changes["clock_trusted"] = self.trusted.state().trusted
+        if self.config is not None:
+            version = self.config.version
+            changes["config_version"] = None if version is None else str(version)
+        changes["parked"] = self.parked.count
+        self.status.update(**changes)
+
+    # --- upkeep: keys, time, configuration ---------------------------------------------------
+
+    def _is_due(self, name: str, every: float) -> bool:
+        now = self.clock.monotonic()
+        if now < self._due.get(name, 0.0):
+            return False
+        self._due[name] = now + every
+        return True
+
+    def _upkeep(self) -> None:
+        if self.keys is not None:
+            self.keys.refresh(self.client.keys, self.clock.monotonic())
+        if self.trusted is not None and self._is_due("time", self.settings.time_seconds):
+            self.check_time()
+        if self.config is not None and self._is_due("config", self.settings.config_seconds):
+            self.check_config()
+
+    def check_time(self) -> None:
+        """Asks the platform for signed time; a verified answer feeds the trusted clock."""
+        nonce = new_nonce()
+        sent = self.clock.monotonic()
+        answer = self.client.signed_time(nonce)
+        received = self.clock.monotonic()
+        keys = self.keys.keys if self.keys is not None else {}
+        try:
+            platform_ms = verify_signed_time(
+                answer, nonce=nonce, device_id=self.device_id, keys=keys
+            )
+        except JwsError as error:
+            if self.keys is not None and "unknown key" in str(error):
+                self.keys.unknown_wanted = True  # refreshed on the next pass (rate-limited)
+            self.status.update(problem=f"signed time not trusted: {error}")
+            return
+        except SyncError as error:
+            self.status.update(problem=f"signed time not trusted: {error}")
+            return
+        self.trusted.record_platform_time(platform_ms, sent, received)
+
+    def check_config(self) -> None:
+        etag, pushed = self.client.config(self.config.etag)
+        if pushed is None:
+            return
+        try:
+            self.config.stage(pushed, etag)
+        except ConfigError as error:
+            # Keep the last good configuration; the operator sees why the new one was refused.
+            self.config.last_problem = str(error).splitlines()[0]
+            self.status.update(problem=f"pushed configuration refused: {self.config.last_problem}")
