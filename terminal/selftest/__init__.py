@@ -1,0 +1,1 @@
+"""`qr-terminal selftest`: every check a technician needs to call a terminal healthy."""
