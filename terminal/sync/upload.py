@@ -53,6 +53,7 @@ class Uploader:
         self.ledger, self.client, self.now_ms = ledger, client, now_ms
         self.batch_size = max(1, min(batch_size, MAX_BATCH_RECORDS))
         self.batch_bytes = max(1, min(batch_bytes, MAX_BATCH_BYTES - 1024))
+        self.totals = DrainReport()  # since start, including passes a failure cut short
 
     def drain(self, max_batches: int | None = None) -> DrainReport:
         """Sends batches until the outbox is empty; a SyncError stops it (rows go back to
@@ -85,8 +86,9 @@ class Uploader:
         return report
 
     def _send(self, batch: list[tuple[str, str]], report: DrainReport) -> None:
-        report.requests += 1
-        report.sent += len(batch)
+        for counts in (report, self.totals):
+            counts.requests += 1
+            counts.sent += len(batch)
         try:
             results = self.client.upload(batch)
         except Parked as refusal:
@@ -104,7 +106,9 @@ class Uploader:
                     self._send([row], report)
             return
         accepted, rejected, retry = match_results(batch, results)
-        report.duplicate += sum(1 for r in results if r.status == "duplicate")
+        duplicates = sum(1 for r in results if r.status == "duplicate" and r.id in accepted)
+        report.duplicate += duplicates
+        self.totals.duplicate += duplicates
         self._settle(accepted, rejected, retry, report)
 
     def _reclaim(self, row: tuple[str, str]) -> bool:
@@ -118,9 +122,10 @@ class Uploader:
 
     def _settle(self, accepted, rejected, retry, report: DrainReport) -> None:
         self.ledger.settle(accepted, rejected, retry)
-        report.accepted += len(accepted)
-        report.parked += len(rejected)
-        report.reasons.update(rejected)
+        for counts in (report, self.totals):
+            counts.accepted += len(accepted)
+            counts.parked += len(rejected)
+            counts.reasons.update(rejected)
 
 
 def cut_by_bytes(

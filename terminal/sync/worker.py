@@ -108,7 +108,6 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._due: dict[str, float] = {}
-        self.totals = DrainReport()
         self.status.update(parked=self.parked.count)
 
     # --- thread control --------------------------------------------------------------------
@@ -167,9 +166,10 @@ class SyncWorker:
             with contextlib.suppress(LedgerError):
                 self.trusted.refresh_trust()  # NTP may have synced without the platform
         try:
-            report = self.uploader.drain()
-            self.totals.add(report)
-            self.parked.add(report.reasons, self.clock.wall_ms())
+            try:
+                self.uploader.drain()
+            finally:
+                self.parked.add(self.uploader.totals.reasons, self.clock.wall_ms())
             self._upkeep()
         except (PlatformUnreachable, ServerUntrusted) as error:
             self._failed(error, online=False)
@@ -197,12 +197,17 @@ class SyncWorker:
     def run_once(self) -> DrainReport:
         """One drain and upkeep now, in the caller's thread; raises the SyncError that stopped
         it (for `qr-terminal sync once`)."""
-        report = self.uploader.drain()
-        self.totals.add(report)
-        self.parked.add(report.reasons, self.clock.wall_ms())
+        try:
+            report = self.uploader.drain()
+        finally:
+            self.parked.add(self.uploader.totals.reasons, self.clock.wall_ms())
         self._publish(online=True, last_success_ms=self.clock.wall_ms(), problem=None)
         self._upkeep()
         return report
+
+    @property
+    def totals(self) -> DrainReport:
+        return self.uploader.totals
 
     def _failed(self, error: SyncError, *, online: bool) -> None:
         self._publish(

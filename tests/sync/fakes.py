@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from terminal.core.records import canonical_json
 from terminal.sync.client import PlatformClient
 from terminal.sync.transport import HandlerAdapter, TlsFiles, json_answer, make_session
 
@@ -55,6 +57,13 @@ class FakePlatform:
     online: bool = True
     uploads: int = 0
     override: object = None  # a function(request) → answer, to play a bad server
+    signer: object = None  # DeviceKey standing in for the platform key (time)
+    device_id: str = "D-TEST-0001"
+    time_ms: int = 0
+    jwks: dict | None = None
+    config: dict | None = None
+    config_version: int = 1
+    gets: dict = field(default_factory=dict)  # path → how many GETs
 
     def __call__(self, request: requests.PreparedRequest):
         if not self.online or self.faults.roll(self.faults.drop_request):
@@ -63,13 +72,31 @@ class FakePlatform:
             return self.override(request)
         if self.faults.roll(self.faults.unavailable):
             return problem(503, "retry", "unavailable", **{"Retry-After": "1"})
-        if request.path_url == "/v1/transactions" and request.method == "POST":
+        path = request.path_url.split("?")[0]
+        if path == "/v1/transactions" and request.method == "POST":
             answer = self.upload(json.loads(request.body))
+        elif request.method == "GET" and path in ("/v1/time", "/v1/keys", "/v1/config"):
+            self.gets[path] = self.gets.get(path, 0) + 1
+            answer = self.get(path, request)
         else:
             return problem(404, "park", "not_found")
         if self.faults.roll(self.faults.drop_reply):
             raise requests.exceptions.ConnectionError("reply lost (fake)")
         return answer
+
+    def get(self, path, request):
+        if path == "/v1/keys":
+            return json_answer(200, self.jwks)
+        if path == "/v1/config":
+            tag = f'"v{self.config_version}"'
+            if request.headers.get("If-None-Match") == tag:
+                return 304, {"ETag": tag}, b""
+            status, headers, body = json_answer(200, self.config)
+            return status, {**headers, "ETag": tag}, body
+        nonce = parse_qs(urlsplit(request.url).query)["nonce"][0]
+        payload = {"device_id": self.device_id, "nonce": nonce, "time_ms": self.time_ms}
+        jws = self.signer.jws(canonical_json(payload))
+        return json_answer(200, {"time_ms": self.time_ms, "jws": jws})
 
     def upload(self, body):
         self.uploads += 1
