@@ -2,15 +2,30 @@
 
 Pure: every input (limits, what is stored unsynced, the clock's state, the token's checks) is
 passed in. Each refusal has a code for logs and a sentence a shopkeeper can read in Korean.
+
+The clock is trusted only after a synchronisation in this boot (NTP, or a platform-signed time)
+that is at most MAX_SYNC_AGE_MS old. A Pi has no real-time clock: after a power cut it resumes
+at a stale time, later than anything it trusted before, so "not rewound" proves nothing.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from terminal.core.tokens import TokenError, parse_customer_barcode, verify_customer_token
+from terminal.core.tokens import (
+    DEFAULT_BARCODE,
+    BarcodeFormat,
+    TokenError,
+    parse_customer_barcode,
+    verify_customer_token,
+)
 
 HOUR_MS = 3_600_000
+# How long one synchronisation keeps the clock trusted. A running Pi's crystal drifts about
+# 50 ppm, 4.3 s a day: well inside the tokens' 30 s skew allowance after a day offline.
+MAX_SYNC_AGE_MS = 24 * HOUR_MS
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ REFUSALS = {
     "wrong_version": "지원하지 않는 결제 코드입니다. 앱을 업데이트하세요.",
     "malformed": "결제 코드를 읽을 수 없습니다.",
     "bad_check_digit": "바코드를 잘못 읽었습니다. 다시 스캔하세요.",
+    "bad_lifetime": "유효시간이 3분을 넘는 결제 코드는 받을 수 없습니다. 새 코드를 요청하세요.",
 }
 
 
@@ -67,17 +83,19 @@ class Unsynced:
 
 @dataclass(frozen=True)
 class ClockState:
+    """The wall clock now, and what vouches for it."""
+
     now_ms: int
-    synced_since_boot: bool
-    last_trusted_ms: int  # the latest trusted time written to disk (0 if never)
+    synced_since_boot: bool  # NTP or a platform-signed time was obtained since this boot
+    last_trusted_ms: int  # wall time of that latest synchronisation (0: never)
+    max_sync_age_ms: int = MAX_SYNC_AGE_MS
 
     @property
     def trusted(self) -> bool:
-        # After a power cut the Pi may boot in 1970 or at a stale time; a time not earlier
-        # than one we once trusted is at least not rewound.
-        return self.synced_since_boot or (
-            self.last_trusted_ms > 0 and self.now_ms >= self.last_trusted_ms
-        )
+        """Synchronised in this boot, not rewound since, and not too long ago."""
+        if not self.synced_since_boot or self.last_trusted_ms <= 0:
+            return False
+        return 0 <= self.now_ms - self.last_trusted_ms <= self.max_sync_age_ms
 
 
 def check_offline(
@@ -86,18 +104,15 @@ def check_offline(
     unsynced: Unsynced,
     clock: ClockState,
     *,
-    is_barcode: bool = False,
     token_cap_won: int | None = None,
 ) -> Refusal | None:
     """None when an offline CPM sale of `amount_won` may be accepted, else the first refusal.
 
-    The token itself (signature, expiry, issuer, replay) is checked before this, with its own
-    refusals (see `refusal`).
+    The one place the clock's trust is checked for an offline acceptance. The token itself
+    (signature, expiry, issuer, replay) is checked with its own refusals (see `refusal`).
     """
     if not limits.enabled:
         return refusal("offline_disabled")
-    if is_barcode:
-        return refusal("barcode_online_only")
     if not clock.trusted:
         return refusal("clock_untrusted")
     if amount_won > limits.max_amount_won:
@@ -131,27 +146,29 @@ def accept_offline_token(
     limits: OfflineLimits,
     unsynced: Unsynced,
     clock: ClockState,
+    barcode: BarcodeFormat = DEFAULT_BARCODE,
 ):
     """Decides an offline customer-presented sale: (token, None) to accept, (None, Refusal).
 
     `check` verifies platform signatures (see terminal.core.sealed); `already_seen(token_id)`
     says whether this terminal recorded the token before. The barcode form never passes.
+    The limits and the clock are checked first: an untrusted clock cannot judge expiry.
     """
-    if text.isdigit():
+    if _DIGITS.fullmatch(text):
         try:
-            parse_customer_barcode(text)
+            parse_customer_barcode(text, barcode)
         except TokenError as error:
             return None, token_refusal(error.reason)
         return None, refusal("barcode_online_only")
-    if not clock.trusted:
-        return None, refusal("clock_untrusted")
+    problem = check_offline(amount_won, limits, unsynced, clock)
+    if problem:
+        return None, problem
     try:
         token = verify_customer_token(text, check, clock.now_ms // 1000, expected_issuer)
     except TokenError as error:
         return None, token_refusal(error.reason)
     if already_seen(str(token.token_id)):
         return None, refusal("replayed")
-    problem = check_offline(
-        amount_won, limits, unsynced, clock, token_cap_won=token.offline_cap_won
-    )
-    return (None, problem) if problem else (token, None)
+    if amount_won > token.offline_cap_won:
+        return None, refusal("token_over_cap")
+    return token, None

@@ -33,6 +33,7 @@ MIN_BARCODE_DIGITS, MAX_BARCODE_DIGITS = 21, 24  # what Korean wallets show
 TOKEN_ID_DIGITS = 17
 MAX_TOKEN_ID = 10**TOKEN_ID_DIGITS - 1  # below 2**57, so 7 bytes hold it
 _DIGIT_RUN = re.compile(r"[0-9]+")
+_ISSUER = re.compile(r"[A-Za-z]{2}")
 _FIELDS = struct.Struct(">2s7s8sIHI")
 
 
@@ -54,7 +55,7 @@ class CustomerToken:
         return self.issued_at + self.lifetime_seconds
 
     def __post_init__(self) -> None:
-        if len(self.issuer) != 2 or not self.issuer.isascii() or not self.issuer.isalpha():
+        if not isinstance(self.issuer, str) or not _ISSUER.fullmatch(self.issuer):
             raise TokenError("malformed", f"issuer must be 2 ASCII letters: {self.issuer!r}")
         if not 0 <= self.token_id <= MAX_TOKEN_ID:
             raise TokenError("malformed", f"token id out of range: {self.token_id}")

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.core.base45 import b45decode, b45encode
-from terminal.core.receipt import PaymentReceipt, ReceiptError, build_receipt, verify_receipt
+from terminal.core.receipt import (
+    PaymentReceipt,
+    ReceiptError,
+    build_receipt,
+    sale_digest,
+    verify_receipt,
+)
+from terminal.core.sale_qr import build_sale_qr
 from terminal.core.tokens import (
     BARCODE_DIGITS,
     CLOCK_SKEW_SECONDS,
@@ -25,7 +32,8 @@ from terminal.core.tokens import (
     parse_customer_barcode,
     verify_customer_token,
 )
-from tests.keys import other_key, platform_key, platform_keys
+from tests.core.test_sale_qr import SALE
+from tests.keys import device_key, other_key, platform_key, platform_keys
 
 NOW = 1_795_000_000
 TOKEN = CustomerToken(
@@ -219,18 +227,30 @@ def test_impossible_barcode_formats_are_refused(prefix, digits):
         BarcodeFormat(prefix, digits)
 
 
-RECEIPT = PaymentReceipt("IE", "06H02P585HFFCA70P7X7", 12000, NOW, b"PAYREF01")
+VICTIM_QR = build_sale_qr(SALE, device_key().sign)
+RECEIPT = PaymentReceipt(
+    "IE", SALE.charge_id, SALE.amount_won, NOW, b"PAYREF01", sale_digest(VICTIM_QR)
+)
 
 
 def check_receipt(text: str, **overrides):
-    expected = {"charge_id": RECEIPT.charge_id, "amount_won": 12000, "expected_issuer": "IE"}
+    expected = {
+        "sale_payload": VICTIM_QR,
+        "charge_id": RECEIPT.charge_id,
+        "amount_won": 12000,
+        "expected_issuer": "IE",
+    }
     return verify_receipt(text, platform_keys().check_tagged, **{**expected, **overrides})
 
 
+def platform_receipt(receipt: PaymentReceipt = RECEIPT, key=None) -> str:
+    return build_receipt(receipt, platform_key().kid, (key or platform_key()).sign)
+
+
 def test_receipt_round_trip_and_size():
-    text = build_receipt(RECEIPT, platform_key().kid, platform_key().sign)
+    text = platform_receipt()
     assert check_receipt(text) == RECEIPT
-    assert len(text) == 168
+    assert len(text) == 192  # QR version 8-M, alphanumeric mode
 
 
 @pytest.mark.parametrize(
@@ -239,17 +259,55 @@ def test_receipt_round_trip_and_size():
         ({"charge_id": "06H02P585HFFCA70P7X8"}, "wrong_charge"),
         ({"amount_won": 12001}, "wrong_amount"),
         ({"expected_issuer": "XX"}, "wrong_issuer"),
+        ({"sale_payload": VICTIM_QR[:-8] + "6304ABCD"}, "wrong_sale"),
     ],
 )
 def test_receipt_for_another_sale_is_refused(overrides, reason):
-    text = build_receipt(RECEIPT, platform_key().kid, platform_key().sign)
     with pytest.raises(ReceiptError) as caught:
-        check_receipt(text, **overrides)
+        check_receipt(platform_receipt(), **overrides)
     assert caught.value.reason == reason
 
 
 def test_forged_receipt_is_refused():
-    text = build_receipt(RECEIPT, platform_key().kid, other_key().sign)
     with pytest.raises(ReceiptError) as caught:
-        check_receipt(text)
+        check_receipt(platform_receipt(key=other_key()))
     assert caught.value.reason == "bad_signature"
+
+
+def test_attack_receipt_for_a_copied_charge_id_is_refused():
+    """The attacker copies the charge id from the victim's offline screen into a QR of his own
+    enrolled terminal (his merchant, same amount), pays himself, and shows the victim the
+    platform's real receipt. The receipt names the attacker's QR, not the victim's."""
+    attacker_sale = dataclasses.replace(
+        SALE, merchant_id="M-ATTACKER-01", terminal_id="D-ATTACKER-01", key_id=other_key().kid
+    )
+    attacker_qr = build_sale_qr(attacker_sale, other_key().sign)
+    paid = dataclasses.replace(RECEIPT, sale_digest=sale_digest(attacker_qr))
+    text = platform_receipt(paid)
+    assert check_receipt(text, sale_payload=attacker_qr) == paid  # genuine for his own sale
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(text)  # the victim checks it against the QR it showed
+    assert caught.value.reason == "wrong_sale"
+
+
+@given(st.text(min_size=0, max_size=4))
+def test_a_receipt_with_any_issuer_text_is_built_or_refused_cleanly(issuer):
+    """A non-ASCII issuer such as "가나" passed isalpha() and then raised UnicodeEncodeError."""
+    try:
+        receipt = dataclasses.replace(RECEIPT, issuer=issuer)
+    except ReceiptError as error:
+        assert error.reason == "malformed"
+        return
+    assert check_receipt(platform_receipt(receipt), expected_issuer=issuer) == receipt
+
+
+@pytest.mark.parametrize("issuer", ["가나", "ÉE", "I", "IEE", "I\n", "٣٣"])
+def test_receipt_issuer_must_be_two_ascii_letters(issuer):
+    with pytest.raises(ReceiptError, match="2 ASCII letters"):
+        dataclasses.replace(RECEIPT, issuer=issuer)
+
+
+@pytest.mark.parametrize("issuer", ["가나", "ÉE", "I\n"])
+def test_token_issuer_must_be_two_ascii_letters(issuer):
+    with pytest.raises(TokenError, match="2 ASCII letters"):
+        dataclasses.replace(TOKEN, issuer=issuer)
