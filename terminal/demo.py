@@ -24,14 +24,14 @@ from terminal.config.merchant import limits_for, rates_for, sale_for
 from terminal.core.benefits import MonthToDate, sale_benefits
 from terminal.core.money import format_won
 from terminal.core.offline import ClockState, accept_offline_token
-from terminal.core.receipt import PaymentReceipt, build_receipt, verify_receipt
+from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest, verify_receipt
 from terminal.core.sale_qr import build_sale_qr, verify_sale_qr
 from terminal.core.tokens import CustomerToken, build_customer_token, customer_barcode
 from terminal.ledger.store import Ledger
 from terminal.ledger.verify import verify_export
 from terminal.scan.pipeline import Pipeline
 from terminal.scan.worker import ScanWorker
-from terminal.signing import DeviceKey, PlatformKeys
+from terminal.signing import BoundDeviceKeys, DeviceKey, PlatformKeys
 from terminal.sim.ca import SimCA
 from terminal.sim.camera import SimCamera, customer_shows
 from terminal.sim.scene import render
@@ -80,6 +80,7 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
         step("screens are written as PNG files (no window backend yet)")
 
     now = time.time()
+    synced_ms = int(now * 1000)  # the simulated device synchronised its clock as it started
     device_key = DeviceKey.generate()
     device_key.save(workdir / "device-key.pem")
     ca = SimCA(datetime.datetime.fromtimestamp(now, datetime.UTC))
@@ -98,17 +99,22 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
     payload = build_sale_qr(sale, device_key.sign)
     screen = screens / "01-sale-qr.png"
     sale_qr_screen(payload, amount, brand, colour, size, font).save(screen)
-    app_view = verify_sale_qr(
-        decode_image(screen)[0],
-        lambda kid, m, s: {device_key.kid: device_key}[kid].verify(m, s),
-        int(now),
-    )
+    enrolled = BoundDeviceKeys()  # the app knows each device key with its merchant and terminal
+    enrolled.bind(config.merchant.id, config.device.id, device_key.public_key)
+    app_view = verify_sale_qr(decode_image(screen)[0], enrolled.check_sale, int(now))
     step(
         f"sale QR for {format_won(amount)} shown ({len(payload)} characters) → {screen.name}; "
         f"the app decoded it and verified the terminal's signature (charge {app_view.charge_id})"
     )
     receipt = build_receipt(
-        PaymentReceipt(PLATFORM_ISSUER, sale.charge_id, amount, int(now) + 5, os.urandom(8)),
+        PaymentReceipt(
+            PLATFORM_ISSUER,
+            sale.charge_id,
+            amount,
+            int(now) + 5,
+            os.urandom(8),
+            sale_digest(payload),
+        ),
         PLATFORM_KID,
         platform_key.sign,
     )
@@ -116,6 +122,7 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
     verify_receipt(
         decode_image(screens / "02-phone-receipt.png")[0],
         platform.check_tagged,
+        sale_payload=payload,
         charge_id=sale.charge_id,
         amount_won=amount,
         expected_issuer=PLATFORM_ISSUER,
@@ -125,7 +132,7 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
         amount_won=amount,
         method="mpm",
         benefits=sale_benefits(amount, rates_for(config)),
-        clock=ClockState(int(now * 1000) + 5_000, True, 0),
+        clock=ClockState(int(now * 1000) + 5_000, True, synced_ms),
         offline=True,
         charge_id=sale.charge_id,
     )
@@ -152,7 +159,7 @@ def run_demo(workdir: Path | None = None, headless: bool = False) -> int:
     )
 
     def decide(text: str, at_ms: int):
-        clock = ClockState(at_ms, synced_since_boot=True, last_trusted_ms=ledger.last_trusted_ms())
+        clock = ClockState(at_ms, synced_since_boot=True, last_trusted_ms=synced_ms)
         accepted, refused = accept_offline_token(
             text,
             amount,
