@@ -89,7 +89,5 @@ def test_no_x_server_gives_one_clear_message(monkeypatch):
 
     monkeypatch.setenv("DISPLAY", ":999")
     monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
-    with pytest.raises(
-        DeviceUnavailable, match=r"cannot open a window.*framebuffer"
-    ):
+    with pytest.raises(DeviceUnavailable, match=r"cannot open a window.*framebuffer"):
         WindowDisplay(Layout((320, 240)))
