@@ -40,11 +40,9 @@ def build_config(base: Config, pushed: Mapping[str, Any], origin: str) -> tuple[
         )
     layer = {name: pushed[name] for name in PUSHED_SECTIONS if name in pushed}
     values, layer_problems = validate_layer(layer, origin, PUSHED_SECTIONS)
+    # Like any configuration layer it may leave keys out (the local value stays): the merchant
+    # section has local-only keys (receipt facts) the protocol's Merchant does not carry.
     problems += layer_problems
-    for section in PUSHED_SECTIONS:
-        missing = [k for k in keys_of(section) if (section, k) not in values]
-        if section in layer and missing and not layer_problems:
-            problems.append(f"{origin}: [{section}] is missing {', '.join(missing)}")
     if problems:
         raise ConfigError(problems)
     merged = flatten(base)

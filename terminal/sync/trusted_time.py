@@ -118,6 +118,7 @@ class TrustedClock:
         self.note_trusted = note_trusted
         self.ntp, self.tolerance_ms = ntp, tolerance_ms
         self.platform: PlatformTime | None = None
+        self.synced_at_ms = 0  # local wall time of this boot's latest trusted synchronisation
         self._ntp_checked: float | None = None
         self.ntp_verdict = False
 
@@ -152,20 +153,29 @@ class TrustedClock:
         return self.ntp_verdict
 
     def refresh_trust(self) -> bool:
-        """Re-asks NTP, writes the trusted-time mark when the clock is trusted; returns the
-        verdict. Called by the sync thread."""
+        """Re-asks NTP; when the clock is trusted, marks this moment as the latest
+        synchronisation (and writes it to the ledger). Returns the verdict. Sync thread."""
         self.check_ntp()
         trusted = self.synced()
         if trusted:
             now = self.wall_ms()
+            self.synced_at_ms = max(self.synced_at_ms, now)
             if now > self.last_trusted_ms:
                 self.note_trusted(now)
                 self.last_trusted_ms = now
         return trusted
 
+    def contradicted(self) -> bool:
+        """A verified platform time disagrees with our clock beyond the tolerance."""
+        skew = self.skew_ms()
+        return skew is not None and abs(skew) > self.tolerance_ms + self.platform.uncertainty_ms
+
     def state(self) -> ClockState:
+        """For the offline rules: synchronised in this boot (and not contradicted since), and
+        when. The core decides how long one synchronisation stays good."""
+        synced = self.synced_at_ms > 0 and not self.contradicted()
         return ClockState(
             now_ms=self.wall_ms(),
-            synced_since_boot=self.synced(),
-            last_trusted_ms=self.last_trusted_ms,
+            synced_since_boot=synced,
+            last_trusted_ms=self.synced_at_ms if synced else 0,
         )

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from terminal.config.loader import ConfigError
 from terminal.ledger.errors import LedgerError
+from terminal.ledger.health import DatabaseUnreadable, check_database
 from terminal.signing import JwsError
 from terminal.sync.backoff import Backoff, SystemClock
 from terminal.sync.client import PlatformClient
@@ -66,6 +67,18 @@ def tcp_probe(base_url: str, timeout: float = 1.0) -> Callable[[], bool]:
     return probe
 
 
+def parked_in_database(ledger) -> int:
+    """Records the platform refused, read with the ledger's read-only health check (a separate
+    read-only connection: safe beside the running ledger)."""
+    path = getattr(ledger, "path", None)
+    if path is None:
+        return 0
+    try:
+        return check_database(path).parked
+    except DatabaseUnreadable:
+        return 0
+
+
 class SyncWorker:
     """Owns its PlatformClient (one thread, one Session). The ledger must allow this thread."""
 
@@ -108,7 +121,8 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._due: dict[str, float] = {}
-        self.status.update(parked=self.parked.count)
+        self._parked_before = parked_in_database(ledger)
+        self.status.update(parked=self.parked_count())
 
     # --- thread control --------------------------------------------------------------------
 
@@ -170,7 +184,7 @@ class SyncWorker:
                 self.uploader.drain()
             finally:
                 self.parked.add(self.uploader.totals.reasons, self.clock.wall_ms())
-            self._upkeep()
+            problem = self._upkeep()
         except (PlatformUnreachable, ServerUntrusted) as error:
             self._failed(error, online=False)
             return self.backoff.next_delay(error.retry_after), True
@@ -189,7 +203,7 @@ class SyncWorker:
             online=True,
             last_success_ms=now,
             last_contact_ms=now,
-            problem=None,
+            problem=problem,
             server_untrusted=False,
         )
         return self.settings.interval_seconds, False
@@ -201,9 +215,13 @@ class SyncWorker:
             report = self.uploader.drain()
         finally:
             self.parked.add(self.uploader.totals.reasons, self.clock.wall_ms())
-        self._publish(online=True, last_success_ms=self.clock.wall_ms(), problem=None)
-        self._upkeep()
+        problem = self._upkeep()
+        self._publish(online=True, last_success_ms=self.clock.wall_ms(), problem=problem)
         return report
+
+    def parked_count(self) -> int:
+        """Parked records: those in the journal when we started, plus those parked since."""
+        return self._parked_before + len(self.uploader.totals.reasons)
 
     @property
     def totals(self) -> DrainReport:
@@ -225,7 +243,7 @@ class SyncWorker:
         if self.config is not None:
             version = self.config.version
             changes["config_version"] = None if version is None else str(version)
-        changes["parked"] = self.parked.count
+        changes["parked"] = self.parked_count()
         self.status.update(**changes)
 
     # --- upkeep: keys, time, configuration ---------------------------------------------------
@@ -237,15 +255,18 @@ class SyncWorker:
         self._due[name] = now + every
         return True
 
-    def _upkeep(self) -> None:
+    def _upkeep(self) -> str | None:
+        """Keys, time, configuration when due; returns the first problem for the operator."""
+        problems = []
         if self.keys is not None:
             self.keys.refresh(self.client.keys, self.clock.monotonic())
         if self.trusted is not None and self._is_due("time", self.settings.time_seconds):
-            self.check_time()
+            problems.append(self.check_time())
         if self.config is not None and self._is_due("config", self.settings.config_seconds):
-            self.check_config()
+            problems.append(self.check_config())
+        return next((p for p in problems if p), None)
 
-    def check_time(self) -> None:
+    def check_time(self) -> str | None:
         """Asks the platform for signed time; a verified answer feeds the trusted clock."""
         nonce = new_nonce()
         sent = self.clock.monotonic()
@@ -259,20 +280,20 @@ class SyncWorker:
         except JwsError as error:
             if self.keys is not None and "unknown key" in str(error):
                 self.keys.unknown_wanted = True  # refreshed on the next pass (rate-limited)
-            self.status.update(problem=f"signed time not trusted: {error}")
-            return
+            return f"signed time not trusted: {error}"
         except SyncError as error:
-            self.status.update(problem=f"signed time not trusted: {error}")
-            return
+            return f"signed time not trusted: {error}"
         self.trusted.record_platform_time(platform_ms, sent, received)
+        return None
 
-    def check_config(self) -> None:
+    def check_config(self) -> str | None:
         etag, pushed = self.client.config(self.config.etag)
         if pushed is None:
-            return
+            return None
         try:
             self.config.stage(pushed, etag)
         except ConfigError as error:
             # Keep the last good configuration; the operator sees why the new one was refused.
             self.config.last_problem = str(error).splitlines()[0]
-            self.status.update(problem=f"pushed configuration refused: {self.config.last_problem}")
+            return f"pushed configuration refused: {self.config.last_problem}"
+        return None
