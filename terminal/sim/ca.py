@@ -50,3 +50,25 @@ class SimCA:
             .sign(self.key, hashes.SHA256())
         )
         return certificate.public_bytes(serialization.Encoding.PEM)
+
+    @classmethod
+    def from_pem(cls, certificate_pem: bytes, key_pem: bytes, now: datetime.datetime) -> SimCA:
+        """A CA loaded from its files (the platform simulator keeps one across runs)."""
+        ca = cls.__new__(cls)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("the simulator CA key must be EC")
+        ca.key, ca.now = key, now
+        ca.certificate = x509.load_pem_x509_certificate(certificate_pem)
+        return ca
+
+    def pem(self) -> tuple[bytes, bytes]:
+        """(certificate PEM, unencrypted PKCS#8 key PEM)."""
+        return (
+            self.certificate.public_bytes(serialization.Encoding.PEM),
+            self.key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
