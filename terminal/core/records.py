@@ -4,6 +4,11 @@ A record is signed as a compact JWS (ES256) whose payload is the record's canoni
 (sorted keys, no spaces, UTF-8). Each record carries the SHA-256 of the previous record's JWS
 text; the first record carries 64 zeros. Anyone holding the device certificate can check the
 signatures, the chain and the gap-free counter of an exported journal.
+
+A sale with a 선할인 (the merchant's up-front discount) carries three amounts: `list_won`,
+`discount_won` and `amount_won`, what the customer was charged (list less discount); a refund
+carries the same three for what it gives back. Without a discount the signed JSON leaves the two
+extra fields out, so records without one keep the bytes they always had.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ class Record:
     prev_hash: str
     kind: str
     method: str | None  # None for a day close
-    amount_won: int  # positive; a refund's direction is in its kind
+    amount_won: int  # charged (after any 선할인); positive: a refund's direction is in its kind
     benefits: dict[str, int]
     refs: dict[str, str]  # charge_id, token_id, original_txn (refund/void)
     time_ms: int  # wall clock, Unix milliseconds
@@ -40,6 +45,8 @@ class Record:
     currency: str = "KRW"
     close: dict[str, Any] = field(default_factory=dict)  # totals, for kind "close"
     v: int = RECORD_VERSION
+    list_won: int | None = None  # before 선할인; None: the same as amount_won
+    discount_won: int = 0  # 선할인 given (a sale) or given back (a refund)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -56,10 +63,26 @@ class Record:
             raise RecordError(f"amount must be positive, got {self.amount_won}")
         if len(self.prev_hash) != 64:
             raise RecordError("prev_hash must be 64 hex digits")
+        self._check_discount()
+
+    def _check_discount(self) -> None:
+        discount = self.discount_won
+        if isinstance(discount, bool) or not isinstance(discount, int) or discount < 0:
+            raise RecordError(f"discount must be whole won, 0 or more, got {discount!r}")
+        if self.list_won is None:
+            object.__setattr__(self, "list_won", self.amount_won + discount)
+        if self.list_won != self.amount_won + discount:
+            raise RecordError(
+                f"list amount {self.list_won!r} must be the charged {self.amount_won} "
+                f"plus the discount {discount}"
+            )
+        if discount and self.kind not in ("sale", "refund", "void"):
+            raise RecordError(f"a {self.kind} record carries no discount")
 
     def canonical(self) -> bytes:
         # Fields are flat or plain dicts: a shallow dict is enough, and 10× faster than asdict.
-        return canonical_json({name: getattr(self, name) for name in _FIELD_NAMES})
+        names = _FIELD_NAMES if self.discount_won else _PLAIN_FIELD_NAMES
+        return canonical_json({name: getattr(self, name) for name in names})
 
 
 # One encoder for every call: json.dumps with options builds a new encoder each time.
@@ -67,6 +90,7 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Record))
+_PLAIN_FIELD_NAMES = tuple(n for n in _FIELD_NAMES if n not in ("list_won", "discount_won"))
 
 
 def canonical_json(value: Any) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 
 import pytest
 from hypothesis import given
@@ -231,3 +232,50 @@ def test_non_canonical_payload_is_refused():
     payload = record().canonical().replace(b'"v":1', b'"v": 1')
     with pytest.raises(RecordError, match="canonical"):
         record_from_json(payload)
+
+
+# --- 선할인 in records ---------------------------------------------------------------------
+
+
+def test_a_discounted_sale_record_carries_list_discount_and_charged():
+    sale = record(amount_won=11_400, discount_won=600)
+    assert (sale.list_won, sale.discount_won, sale.amount_won) == (12_000, 600, 11_400)
+    payload = json.loads(sale.canonical())
+    assert (payload["list_won"], payload["discount_won"], payload["amount_won"]) == (
+        12_000,
+        600,
+        11_400,
+    )
+    assert record_from_json(sale.canonical()) == sale
+
+
+def test_a_record_without_discount_keeps_its_old_bytes():
+    plain = record()
+    assert plain.list_won == plain.amount_won and plain.discount_won == 0
+    assert b"list_won" not in plain.canonical() and b"discount_won" not in plain.canonical()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"discount_won": -1},
+        {"discount_won": 1.5},
+        {"discount_won": 600, "list_won": 12_001},
+        {"list_won": 12_001},
+        {"kind": "close", "method": None, "amount_won": 0, "discount_won": 5},
+    ],
+)
+def test_inconsistent_discounts_are_refused(overrides):
+    with pytest.raises(RecordError):
+        record(**{"amount_won": 11_400, **overrides})
+
+
+def test_a_plain_record_spelling_out_a_zero_discount_is_not_canonical():
+    spelled_out = (
+        record()
+        .canonical()
+        .replace(b'"amount_won":12000,', b'"amount_won":12000,"discount_won":0,"list_won":12000,')
+    )
+    assert spelled_out != record().canonical()
+    with pytest.raises(RecordError, match="canonical"):
+        record_from_json(spelled_out)
