@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from terminal.config import ConfigError, check_file, load_config, render_effective
 from tests.conftest import REPO
@@ -63,7 +65,21 @@ def test_effective_config_render_names_every_source(config_dir):
         ('[gpio]\nkeypad_rows = [5, "x"]\n', "has an element 'x' of the wrong type"),
         ("[widgets]\nsize = 1\n", "unknown section [widgets]"),
         ("[benefits]\ncity_rate_bp = 9000\n", "section [benefits] cannot be set here"),
-        ("[merchant]\nsangsaeng_rate_bp = 900\n", "outside the issuer's 상생 range 100..500"),
+        (
+            "[merchant]\nsangsaeng_rate_bp = 900\n",
+            "outside the issuer's 상생 cashback range 100..500",
+        ),
+        (
+            '[merchant]\nsangsaeng_mode = "discount"\nsangsaeng_rate_bp = 800\n',
+            "outside the issuer's 선할인 discount range 100..700",
+        ),
+        ('[merchant]\nsangsaeng_mode = "later"\n', "must be one of cashback, discount"),
+        ('[device]\nid = "SIM-1\\n"\n', "[device] id = 'SIM-1\\n' must be 1-40 letters"),
+        ('[merchant]\nname_ko = "분식\\n"\n', "must be one line of text"),
+        ('[device]\nissuer = "incheon\\n"\n', "must be a lower-case issuer profile name"),
+        ("[device]\nissuer = 5\n", "[device] issuer = 5 must be text in quotes"),
+        ("[merchant]\nsangsaeng_mode = 5\n", "must be text in quotes"),
+        ('[issuer]\nid = "bupyeong"\n', "section [issuer] cannot be set here"),
         ('[merchant]\nmcc = "58"\n', "must be four digits"),
         ('[device]\nissuer = "gangnam"\n', "has no profile"),
         ("[camera\nfps = 3\n", "broken TOML"),
@@ -159,3 +175,195 @@ def test_configured_rates_and_limits_reach_the_payment_core(config_dir):
         "D20261122-0042",
         "5462",
     )
+
+
+# --- §5 domain rules in configuration ----------------------------------------------------
+
+
+def copy_config(tmp_path: Path, config_dir: Path) -> Path:
+    copy = tmp_path / "cfg"
+    shutil.copytree(config_dir, copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("max_amount_won = 50001", "max_amount_won"),
+        ("max_total_won = 999999", "max_total_won"),
+        ("max_count = 31", "max_count"),
+        ("max_age_hours = 200", "max_age_hours"),
+    ],
+)
+def test_an_issuer_profile_cannot_raise_offline_limits(tmp_path, config_dir, line, key):
+    copy = copy_config(tmp_path, config_dir)
+    profile = copy / "issuers" / "incheon.toml"
+    profile.write_text(profile.read_text() + f"\n[offline]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(env={}, directory=copy)
+    message = str(caught.value)
+    assert f"[offline] {key}" in message and "may only tighten" in message
+    assert str(profile) in message
+    assert any("may only tighten" in p for p in check_file(profile, directory=copy))
+
+
+def test_an_issuer_profile_may_tighten_offline_limits(tmp_path, config_dir):
+    copy = copy_config(tmp_path, config_dir)
+    profile = copy / "issuers" / "incheon.toml"
+    profile.write_text(profile.read_text() + "\n[offline]\nmax_amount_won = 20000\n")
+    loaded = load_config(env={}, directory=copy)
+    assert loaded.config.offline.max_amount_won == 20000
+    assert check_file(profile, directory=copy) == []
+
+
+def test_an_environment_override_of_the_issuer_id_is_refused(config_dir):
+    """It used to change the id and keep the other issuer's names and rates."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(env={"QR_TERMINAL__ISSUER__ID": "bupyeong"}, directory=config_dir)
+    message = str(caught.value)
+    assert "QR_TERMINAL__ISSUER__ID" in message and "cannot be overridden" in message
+    assert "QR_TERMINAL__DEVICE__ISSUER=" in message
+
+
+def test_choosing_another_issuer_brings_its_own_names(config_dir):
+    config = load_config(env={"QR_TERMINAL__DEVICE__ISSUER": "bupyeong"}, directory=config_dir)
+    assert (config.config.issuer.id, config.config.issuer.name_ko) == ("bupyeong", "부평e음")
+
+
+def test_a_discounting_merchant_gets_a_discount_and_no_cashback_layer(config_dir):
+    from terminal.config.merchant import price_for, rates_for
+
+    env = {"QR_TERMINAL__MERCHANT__SANGSAENG_MODE": "discount"}
+    config = load_config(env={**env, "QR_TERMINAL__MERCHANT__SANGSAENG_RATE_BP": "700"}).config
+    rates = rates_for(config)
+    assert (rates.merchant_rate_bp, rates.merchant_discount_bp) == (0, 700)
+    assert price_for(config, 12_000).charged_won == 12_000 - 840
+
+
+def test_an_issuer_that_allows_only_cashback_refuses_a_discounting_merchant(tmp_path, config_dir):
+    copy = copy_config(tmp_path, config_dir)
+    profile = copy / "issuers" / "incheon.toml"
+    text = profile.read_text().replace(
+        'sangsaeng_modes = ["cashback", "discount"]', 'sangsaeng_modes = ["cashback"]'
+    )
+    profile.write_text(text)
+    with pytest.raises(ConfigError, match="the issuer allows only cashback"):
+        load_config(env={"QR_TERMINAL__MERCHANT__SANGSAENG_MODE": "discount"}, directory=copy)
+
+
+def test_the_issuer_barcode_format_reaches_the_core(tmp_path, config_dir):
+    from terminal.config.merchant import barcode_for
+    from terminal.core.tokens import customer_barcode, parse_customer_barcode
+
+    default = barcode_for(load_config(env={}, directory=config_dir).config)
+    assert (default.prefix, default.digits) == ("97", 24)
+    copy = copy_config(tmp_path, config_dir)
+    profile = copy / "issuers" / "incheon.toml"
+    text = profile.read_text().replace('barcode_prefix = "97"', 'barcode_prefix = "941"')
+    profile.write_text(text.replace("barcode_digits = 24", "barcode_digits = 21"))
+    barcode = barcode_for(load_config(env={}, directory=copy).config)
+    code = customer_barcode(12345, barcode)
+    assert len(code) == 21 and code.startswith("941")
+    assert parse_customer_barcode(code, barcode) == 12345
+
+
+def test_an_impossible_issuer_barcode_format_is_refused(tmp_path, config_dir):
+    copy = copy_config(tmp_path, config_dir)
+    profile = copy / "issuers" / "incheon.toml"
+    text = profile.read_text().replace('barcode_prefix = "97"', 'barcode_prefix = "9410"')
+    profile.write_text(text.replace("barcode_digits = 24", "barcode_digits = 21"))
+    with pytest.raises(ConfigError, match="leaves 16 digits for the token id"):
+        load_config(env={}, directory=copy)
+
+
+def test_check_of_an_empty_defaults_file_is_refused(tmp_path):
+    """An empty defaults.toml used to pass `config check`; the loader then could not use it."""
+    empty = write(tmp_path / "defaults.toml", "")
+    problems = check_file(empty, directory=tmp_path)
+    assert any("[device] id is missing" in p for p in problems)
+    assert any("[offline] max_count is missing" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("issuers/incheon.toml", "issuer = 5\n"),
+        ("issuers/incheon.toml", "[issuer]\nid = 5\n"),
+        ("issuers/incheon.toml", 'benefits = "x"\n[issuer]\nid = "incheon"\n'),
+        ("issuers/incheon.toml", '[benefits]\nsangsaeng_modes = "cashback"\n'),
+        ("issuers/incheon.toml", "[offline]\nmax_count = 1.5\n"),
+        ("device.toml", "issuer = 5\n"),
+        ("device.toml", "issuer = {id = 5}\n"),
+        ("device.toml", "[device]\nissuer = [1, 2]\n"),
+        ("defaults.toml", "device = 5\n"),
+        ("defaults.toml", "[device]\nid = 5\n"),
+    ],
+)
+def test_check_of_wrongly_typed_toml_reports_instead_of_crashing(
+    tmp_path, config_dir, name, content
+):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    write(path, content)
+    problems = check_file(path, directory=config_dir)
+    assert problems and all(isinstance(p, str) and "\n" not in p for p in problems)
+
+
+toml_values = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.booleans(),
+    st.text(max_size=12),
+    st.lists(st.one_of(st.integers(0, 99), st.text(max_size=4)), max_size=3),
+)
+
+
+def toml_text(data: dict) -> str:
+    from terminal.config.loader import _toml_value
+
+    lines = []
+    for section, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
+        else:
+            lines.insert(0, f"{section} = {_toml_value(table)}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=150)
+@given(
+    st.sampled_from(["issuers/incheon.toml", "device.toml", "defaults.toml"]),
+    st.dictionaries(
+        st.sampled_from(["device", "merchant", "issuer", "benefits", "offline", "camera"]),
+        st.one_of(
+            toml_values,
+            st.dictionaries(
+                st.sampled_from(["id", "issuer", "name_ko", "max_count", "sangsaeng_modes", "fps"]),
+                toml_values,
+                max_size=3,
+            ),
+        ),
+        max_size=4,
+    ),
+)
+def test_check_file_answers_problems_for_any_toml_never_raises(name, data):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(toml_text(data), encoding="utf-8")
+        problems = check_file(path, directory=REPO / "firmware_config")
+    assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+
+
+def test_config_check_command_refuses_an_empty_defaults_file(tmp_path, capsys):
+    from terminal.cli import main
+
+    empty = write(tmp_path / "defaults.toml", "")
+    before = empty.stat()
+    assert main(["config", "check", str(empty)]) == 2
+    captured = capsys.readouterr()
+    assert "defaults.toml must set every setting" in captured.err
+    assert "Traceback" not in captured.err and "ok:" not in captured.out
+    assert empty.stat().st_mtime_ns == before.st_mtime_ns and empty.read_text() == ""

@@ -19,6 +19,8 @@ from terminal.config.schema import (
     describe,
     keys_of,
 )
+from terminal.core.benefits import CASHBACK, DISCOUNT
+from terminal.core.tokens import BarcodeFormat, TokenError
 
 ENV_PREFIX = "QR_TERMINAL__"
 ENV_DEVICE_FILE = "QR_TERMINAL_DEVICE_FILE"
@@ -139,7 +141,39 @@ def env_layer(env: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], dict[
         data.setdefault(parts[0], {})[parts[1]] = value
         names[f"{parts[0]}.{parts[1]}"] = name
     values, layer_problems = validate_layer(data, "environment", frozenset(SECTIONS))
+    if ("issuer", "id") in values:
+        # Renaming the issuer would keep the chosen profile's names and rates under another id.
+        del values[("issuer", "id")]
+        layer_problems.append(
+            f"environment {names['issuer.id']}: the issuer's id cannot be overridden (it would "
+            "keep the other issuer's names and rates); choose the issuer profile instead with "
+            f"{ENV_PREFIX}DEVICE__ISSUER=<profile>"
+        )
     return values, names, problems + layer_problems
+
+
+# Offline limits an issuer profile may lower but never raise (defaults.toml says so).
+OFFLINE_CEILINGS = ("max_amount_won", "max_total_won", "max_count", "max_age_hours")
+
+
+def issuer_only_tightens(
+    defaults: Mapping[tuple[str, str], Any], issuer: Mapping[tuple[str, str], Any], origin: str
+) -> list[str]:
+    """Problems where an issuer profile loosens the default offline limits."""
+    problems = []
+    for key in OFFLINE_CEILINGS:
+        ceiling, value = defaults.get(("offline", key)), issuer.get(("offline", key))
+        if ceiling is not None and value is not None and value > ceiling:
+            problems.append(
+                f"{origin}: [offline] {key} = {value} is above the default {ceiling}; an issuer "
+                f"profile may only tighten offline limits: set it to {ceiling} or less"
+            )
+    if defaults.get(("offline", "enabled")) is False and issuer.get(("offline", "enabled")):
+        problems.append(
+            f"{origin}: [offline] enabled = true, but the defaults disable offline payments; "
+            "an issuer profile may only tighten offline limits: remove the key"
+        )
+    return problems
 
 
 def cross_check(values: Mapping[tuple[str, str], Any], origin: Mapping) -> list[str]:
@@ -149,21 +183,45 @@ def cross_check(values: Mapping[tuple[str, str], Any], origin: Mapping) -> list[
     def where(section: str, key: str) -> str:
         return f"{origin.get((section, key), '?')}: [{section}] {key} = {values[(section, key)]!r}"
 
-    low, high = values[("benefits", "sangsaeng_min_bp")], values[("benefits", "sangsaeng_max_bp")]
-    if low > high:
-        problems.append(f"{where('benefits', 'sangsaeng_min_bp')} is above sangsaeng_max_bp {high}")
-    rate = values[("merchant", "sangsaeng_rate_bp")]
-    if not low <= rate <= high:
-        problems.append(
-            f"{where('merchant', 'sangsaeng_rate_bp')} is outside the issuer's 상생 range "
-            f"{low}..{high} bp"
-        )
+    problems += _sangsaeng_problems(values, where)
+    try:
+        BarcodeFormat(values[("issuer", "barcode_prefix")], values[("issuer", "barcode_digits")])
+    except TokenError as error:
+        problems.append(f"{where('issuer', 'barcode_prefix')}: {error}")
     if values[("sync", "backoff_initial_seconds")] > values[("sync", "backoff_max_seconds")]:
         problems.append(f"{where('sync', 'backoff_initial_seconds')} exceeds backoff_max_seconds")
     pins = [values[("gpio", k)] for k in ("buzzer_pin", "green_led_pin", "red_led_pin")]
     pins += values[("gpio", "keypad_rows")] + values[("gpio", "keypad_cols")]
     if len(set(pins)) != len(pins):
         problems.append(f"{origin.get(('gpio', 'buzzer_pin'), '?')}: [gpio] a pin is used twice")
+    return problems
+
+
+def _sangsaeng_problems(values: Mapping[tuple[str, str], Any], where) -> list[str]:
+    """The merchant's 상생 mode must be one its issuer allows, at a rate in that mode's range."""
+    problems = []
+    ranges = {
+        CASHBACK: ("sangsaeng_min_bp", "sangsaeng_max_bp", "상생 cashback"),
+        DISCOUNT: ("discount_min_bp", "discount_max_bp", "선할인 discount"),
+    }
+    for low_key, high_key, _ in ranges.values():
+        low, high = values[("benefits", low_key)], values[("benefits", high_key)]
+        if low > high:
+            problems.append(f"{where('benefits', low_key)} is above {high_key} {high}")
+    mode, rate = values[("merchant", "sangsaeng_mode")], values[("merchant", "sangsaeng_rate_bp")]
+    allowed = values[("benefits", "sangsaeng_modes")]
+    if mode not in allowed:
+        problems.append(
+            f"{where('merchant', 'sangsaeng_mode')}: the issuer allows only {', '.join(allowed)}"
+        )
+        return problems
+    low_key, high_key, label = ranges[mode]
+    low, high = values[("benefits", low_key)], values[("benefits", high_key)]
+    if not low <= rate <= high:
+        problems.append(
+            f"{where('merchant', 'sangsaeng_rate_bp')} is outside the issuer's {label} range "
+            f"{low}..{high} bp"
+        )
     return problems
 
 
@@ -221,6 +279,7 @@ def load_config(
         if data is not None:
             values, errors = validate_layer(data, str(issuer_path), ISSUER_SECTIONS)
             problems += errors
+            problems += issuer_only_tightens(merged, values, str(issuer_path))
             if values.get(("issuer", "id"), issuer) != issuer:
                 problems.append(f"{issuer_path}: [issuer] id must be {issuer!r}, the file's name")
             apply(values, f"issuers/{issuer_path.name}")
@@ -253,30 +312,52 @@ def _freeze(value: Any) -> Any:
 
 
 def check_file(path: Path, directory: Path | None = None) -> list[str]:
-    """Validates one config file alone; a device file is also merged with its issuer profile."""
+    """Validates one config file alone: an issuer profile against the defaults, defaults.toml
+    for completeness, a device file merged with everything below it."""
     directory = directory or config_dir()
     data, problems = read_toml(path)
     if data is None:
         return problems
     if "issuer" in data or path.parent.name == "issuers":
-        _, problems = validate_layer(data, str(path), ISSUER_SECTIONS)
-        missing = [
-            f"{path}: [{s}] {k} is missing"
-            for s in ("issuer", "benefits")
-            for k in keys_of(s)
-            if k not in data.get(s, {})
-        ]
-        if not problems and data.get("issuer", {}).get("id") != path.stem:
-            problems.append(f"{path}: [issuer] id must be {path.stem!r}, the file's name")
-        return problems + missing
+        return _check_issuer_file(path, data, directory)
     if path.name == "defaults.toml":
         _, problems = validate_layer(data, str(path), DEFAULT_SECTIONS)
-        return problems
+        # An empty or partial defaults file passes key by key, but the loader cannot use it.
+        missing = [
+            f"{path}: [{section}] {key} is missing; defaults.toml must set every setting"
+            for section in sorted(DEFAULT_SECTIONS)
+            for key in keys_of(section)
+            if key not in (_table(data, section) or {})
+        ]
+        return problems + missing
     try:
         load_config(device_file=path, env={}, directory=directory)
     except ConfigError as error:
         return error.problems
     return []
+
+
+def _table(data: Mapping[str, Any], section: str) -> dict[str, Any] | None:
+    table = data.get(section)
+    return table if isinstance(table, dict) else None
+
+
+def _check_issuer_file(path: Path, data: Mapping[str, Any], directory: Path) -> list[str]:
+    values, problems = validate_layer(data, str(path), ISSUER_SECTIONS)
+    missing = [
+        f"{path}: [{section}] {key} is missing"
+        for section in ("issuer", "benefits")
+        for key in keys_of(section)
+        if key not in (_table(data, section) or {})
+    ]
+    issuer_id = (_table(data, "issuer") or {}).get("id")
+    if not problems and issuer_id != path.stem:
+        problems.append(f"{path}: [issuer] id must be {path.stem!r}, the file's name")
+    defaults, _ = read_toml(directory / "defaults.toml")
+    if defaults is not None:
+        default_values, _ = validate_layer(defaults, "defaults.toml", DEFAULT_SECTIONS)
+        problems += issuer_only_tightens(default_values, values, str(path))
+    return problems + missing
 
 
 def render_effective(loaded: LoadedConfig) -> str:

@@ -1,25 +1,40 @@
-"""What this terminal's configuration means for a payment: cashback rates, offline limits and
-the fields of its sale QR."""
+"""What this terminal's configuration means for a payment: cashback rates and 선할인, offline
+limits, the issuer's numeric code format and the fields of its sale QR."""
 
 from __future__ import annotations
 
 from terminal.config.schema import Config
-from terminal.core.benefits import BenefitRates
+from terminal.core.benefits import DISCOUNT, BenefitRates, Price, price_sale
 from terminal.core.ids import new_charge_id
 from terminal.core.offline import OfflineLimits
 from terminal.core.sale_qr import SaleQr
+from terminal.core.tokens import BarcodeFormat
 
 
 def rates_for(config: Config) -> BenefitRates:
-    """The benefit rates of the configured issuer and merchant."""
-    b = config.benefits
+    """The benefit rates of the configured issuer and merchant: the merchant's 상생 rate is
+    cashback paid later or 선할인 at payment, as its configured mode says."""
+    b, merchant = config.benefits, config.merchant
+    discount = merchant.sangsaeng_mode == DISCOUNT
     return BenefitRates(
         city_rate_bp=b.city_rate_bp,
         city_monthly_cap_won=b.city_monthly_cap_won,
         district_topup_bp=b.district_topup_bp,
         district_monthly_cap_won=b.district_monthly_cap_won,
-        merchant_rate_bp=config.merchant.sangsaeng_rate_bp,
+        merchant_rate_bp=0 if discount else merchant.sangsaeng_rate_bp,
+        merchant_discount_bp=merchant.sangsaeng_rate_bp if discount else 0,
     )
+
+
+def price_for(config: Config, list_won: int) -> Price:
+    """What the customer is charged for `list_won`: the sale QR's and authorization's amount is
+    its charged_won, less the merchant's 선할인 when it gives one."""
+    return price_sale(list_won, rates_for(config))
+
+
+def barcode_for(config: Config) -> BarcodeFormat:
+    """The numeric payment code format of the configured issuer's wallets."""
+    return BarcodeFormat(config.issuer.barcode_prefix, config.issuer.barcode_digits)
 
 
 def limits_for(config: Config) -> OfflineLimits:

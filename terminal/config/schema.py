@@ -6,11 +6,15 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_MCC = re.compile(r"^[0-9]{4}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_ISSUER_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_EMV_ANS = re.compile(r"^[\x20-\x7E]+$")  # EMV "ans": printable ASCII
+# Patterns are matched against the whole value (fullmatch): `$` alone accepts a trailing newline,
+# which let `id = "SIM-1\n"` through into the EMV payload.
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_MCC = re.compile(r"[0-9]{4}")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_ISSUER_ID = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_EMV_ANS = re.compile(r"[\x20-\x7E]+")  # EMV "ans": printable ASCII
+_TEXT = re.compile(r"[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*")  # non-empty, no control characters
+_DIGITS = re.compile(r"[0-9]{1,6}")
 
 
 def setting(
@@ -75,7 +79,7 @@ def check_value(spec: dict[str, Any], value: Any) -> str | None:
     if kind is str:
         if spec["max_len"] is not None and len(value) > spec["max_len"]:
             return f"must be at most {spec['max_len']} characters"
-        if spec["pattern"] is not None and not spec["pattern"].match(value):
+        if spec["pattern"] is not None and not spec["pattern"].fullmatch(value):
             return f"must be {spec['allowed'] or 'of the form ' + spec['pattern'].pattern}"
     return None
 
@@ -102,20 +106,21 @@ class DeviceConfig:
 @dataclass(frozen=True)
 class MerchantConfig:
     id: str = setting(str, pattern=_ID, max_len=25, allowed="1-25 letters, digits, '.', '_' or '-'")
-    name_ko: str = setting(str, max_len=25, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
+    name_ko: str = setting(str, max_len=25, pattern=_TEXT, allowed="one line of text")
     name_en: str = setting(str, max_len=25, pattern=_EMV_ANS, allowed="printable ASCII")
-    city_ko: str = setting(str, max_len=15, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
+    city_ko: str = setting(str, max_len=15, pattern=_TEXT, allowed="one line of text")
     city_en: str = setting(str, max_len=15, pattern=_EMV_ANS, allowed="printable ASCII")
     mcc: str = setting(str, pattern=_MCC, allowed="four digits (ISO 18245)")
     sangsaeng_rate_bp: int = setting(int, low=0, high=10000)
+    # How the merchant gives its 상생 share: cashback paid later, or 선할인 at payment. The
+    # issuer's [benefits] sangsaeng_modes say which it allows, and the rate range of each.
+    sangsaeng_mode: str = setting(str, choices=("cashback", "discount"))
     # Printed on receipts, as Korean law asks of a 영수증: who sold, where, under which number.
     business_number: str = setting(
-        str, pattern=re.compile(r"^[0-9]{3}-[0-9]{2}-[0-9]{5}$"), allowed="000-00-00000"
+        str, pattern=re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), allowed="000-00-00000"
     )
-    address_ko: str = setting(str, max_len=80, pattern=re.compile(r"^\S.*$"), allowed="non-empty")
-    representative_ko: str = setting(
-        str, max_len=25, pattern=re.compile(r"^\S.*$"), allowed="non-empty"
-    )
+    address_ko: str = setting(str, max_len=80, pattern=_TEXT, allowed="one line of text")
+    representative_ko: str = setting(str, max_len=25, pattern=_TEXT, allowed="one line of text")
     # vat: prices include 10% 부가세; exempt: 면세
     tax: str = setting(str, choices=("vat", "exempt"))
 
@@ -123,7 +128,7 @@ class MerchantConfig:
 @dataclass(frozen=True)
 class PlatformConfig:
     url: str = setting(
-        str, pattern=re.compile(r"^https?://\S+$"), allowed="an http:// or https:// URL"
+        str, pattern=re.compile(r"https?://\S+"), allowed="an http:// or https:// URL"
     )
     # At most 18: the sale QR's signature templates hold it beside 43 signature characters.
     guid: str = setting(str, max_len=18, pattern=_EMV_ANS, allowed="printable ASCII")
@@ -240,28 +245,31 @@ class SyncConfig:
 
 @dataclass(frozen=True)
 class PathsConfig:
-    state_dir: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
-    database: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
-    device_key: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
-    device_cert: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
-    screens_dir: str = setting(str, pattern=re.compile(r"^\S"), allowed="a non-empty path")
+    state_dir: str = setting(str, pattern=_TEXT, allowed="a non-empty path")
+    database: str = setting(str, pattern=_TEXT, allowed="a non-empty path")
+    device_key: str = setting(str, pattern=_TEXT, allowed="a non-empty path")
+    device_cert: str = setting(str, pattern=_TEXT, allowed="a non-empty path")
+    screens_dir: str = setting(str, pattern=_TEXT, allowed="a non-empty path")
     camera_files: str = setting(str)
 
 
 @dataclass(frozen=True)
 class LocaleConfig:
     language: str = setting(str, choices=("ko", "en"))
-    timezone: str = setting(str, pattern=re.compile(r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$"))
+    timezone: str = setting(str, pattern=re.compile(r"[A-Za-z_]+(/[A-Za-z_+-]+)*"))
 
 
 @dataclass(frozen=True)
 class IssuerConfig:
     id: str = setting(str, pattern=_ISSUER_ID, allowed="a lower-case issuer profile name")
-    name_ko: str = setting(str, max_len=25, pattern=re.compile(r"^\S"), allowed="non-empty")
+    name_ko: str = setting(str, max_len=25, pattern=_TEXT, allowed="one line of text")
     name_en: str = setting(str, max_len=25, pattern=_EMV_ANS, allowed="printable ASCII")
-    region_ko: str = setting(str, pattern=re.compile(r"^\S"), allowed="non-empty")
+    region_ko: str = setting(str, pattern=_TEXT, allowed="one line of text")
     colour_primary: str = setting(str, pattern=_COLOUR, allowed="#RRGGBB")
     colour_accent: str = setting(str, pattern=_COLOUR, allowed="#RRGGBB")
+    # The numeric payment code its wallets show: issuer prefix, total digits with the check digit.
+    barcode_prefix: str = setting(str, pattern=_DIGITS, allowed="1-6 digits")
+    barcode_digits: int = setting(int, low=21, high=24)
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,12 @@ class BenefitsConfig:
     district_monthly_cap_won: int = setting(int, low=0, high=10_000_000)
     sangsaeng_min_bp: int = setting(int, low=0, high=10000)
     sangsaeng_max_bp: int = setting(int, low=0, high=10000)
+    # Which ways a merchant may give its share, and the 선할인 (discount at payment) range.
+    sangsaeng_modes: tuple[str, ...] = setting(
+        list, item=str, choices=("cashback", "discount"), low=1
+    )
+    discount_min_bp: int = setting(int, low=0, high=9999)
+    discount_max_bp: int = setting(int, low=0, high=9999)
 
 
 @dataclass(frozen=True)
