@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 CORE = REPO / "terminal" / "core"
@@ -60,6 +62,62 @@ def offending_imports(path: Path) -> set[str]:
         if name.split(".")[0] not in PURE_STDLIB
         and not (name == "terminal.core" or name.startswith("terminal.core."))
     }
+
+
+# Names the core may not use even though they need no import: builtins that do I/O, and the
+# clock and randomness reached through otherwise pure modules. Time and randomness are passed in.
+FORBIDDEN_NAMES = {"open", "print", "input", "breakpoint", "exec", "eval", "compile"}
+FORBIDDEN_ATTRIBUTES = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("uuid", "uuid1"),  # the host's clock and MAC address
+    ("uuid", "uuid4"),  # the OS's randomness
+}
+FORBIDDEN_ROOTS = {"time", "random", "secrets", "os", "io", "sys"}
+
+
+def forbidden_uses(path: Path) -> set[str]:
+    """Uses of I/O builtins, clock and randomness anywhere in a module, imported or not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES | FORBIDDEN_ROOTS:
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            owner = node.value
+            owner_name = getattr(owner, "id", None) or getattr(owner, "attr", None)
+            if (owner_name, node.attr) in FORBIDDEN_ATTRIBUTES:
+                found.add(f"{owner_name}.{node.attr}")
+    return found
+
+
+def test_core_uses_no_io_builtins_clock_or_randomness():
+    problems = {str(p.relative_to(REPO)): forbidden_uses(p) for p in sorted(CORE.rglob("*.py"))}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("print('x')\n", {"print"}),
+        ("with open('f') as f:\n    pass\n", {"open"}),
+        ("x = input()\n", {"input"}),
+        ("show = print\n", {"print"}),  # not only calls: any reference
+        ("import datetime\nt = datetime.datetime.now()\n", {"datetime.now"}),
+        ("from datetime import date\nt = date.today()\n", {"date.today"}),
+        ("import time\nt = time.time()\n", {"time"}),
+        ("import random\nr = random.random()\n", {"random"}),
+        ("import uuid\nu = uuid.uuid4()\n", {"uuid.uuid4"}),
+        ("import datetime\nt = datetime.datetime.fromtimestamp(0, datetime.UTC)\n", set()),
+        ("def f(now_ms: int) -> int:\n    return now_ms // 1000\n", set()),
+    ],
+)
+def test_the_check_catches_io_builtins_clock_and_randomness(tmp_path, source, expected):
+    module = tmp_path / "module.py"
+    module.write_text(source)
+    assert forbidden_uses(module) == expected
 
 
 def test_core_imports_no_io_hardware_network_or_database():
