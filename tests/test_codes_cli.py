@@ -87,3 +87,20 @@ def test_qr_sale_without_a_key_says_so(capsys):
 def test_qr_sale_refuses_a_bad_amount(capsys):
     assert main(["qr", "sale", "--amount", "12.5"]) == 2
     assert "not an amount" in capsys.readouterr().err
+
+
+def test_qr_sale_for_a_discounting_merchant_asks_for_the_charged_amount(capsys, monkeypatch):
+    monkeypatch.setenv("QR_TERMINAL__MERCHANT__SANGSAENG_MODE", "discount")
+    monkeypatch.setenv("QR_TERMINAL__MERCHANT__SANGSAENG_RATE_BP", "500")
+    assert main(["qr", "sale", "--amount", "12000"]) == 0
+    captured = capsys.readouterr()
+    assert emv.to_tree(emv.parse(captured.out.strip()))["54"] == "11400"
+    assert "선할인 600원 off the list 12,000원" in captured.err
+
+
+def test_qr_sale_with_a_key_path_that_is_not_a_key_file_says_what_it_is(capsys, tmp_path):
+    """The key check once suggested `chmod 600 /dev/null`."""
+    assert main(["qr", "sale", "--amount", "500", "--key", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/null: is a character device, not a key file" in err
+    assert "chmod" not in err and "Traceback" not in err

@@ -42,8 +42,8 @@ def _print_json(value: object) -> None:
 
 def _qr_sale(args: argparse.Namespace) -> int:
     from terminal.config import ConfigError, default_device_file, load_config
-    from terminal.config.merchant import sale_for
-    from terminal.core.money import AmountError, parse_won
+    from terminal.config.merchant import price_for, sale_for
+    from terminal.core.money import AmountError, format_won, parse_won
     from terminal.signing import DeviceKey, KeyFileError
     from terminal.ui.codeimage import RenderError, render_qr
 
@@ -55,7 +55,14 @@ def _qr_sale(args: argparse.Namespace) -> int:
         else:
             key = DeviceKey.generate()
             print("note: no --key given; signed with a throwaway key", file=sys.stderr)
-        sale = sale_for(config, amount, key.kid, time.time(), os.urandom(8))
+        price = price_for(config, amount)  # the QR asks for what the customer pays
+        if price.discount_won:
+            print(
+                f"note: 선할인 {format_won(price.discount_won)} off the list "
+                f"{format_won(price.list_won)}: the QR asks for {format_won(price.charged_won)}",
+                file=sys.stderr,
+            )
+        sale = sale_for(config, price.charged_won, key.kid, time.time(), os.urandom(8))
         payload = build_sale_qr(sale, key.sign)
         if args.png:
             render_qr(payload, args.size).save(args.png)
@@ -100,7 +107,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     sale = qr_commands.add_parser(
         "sale", help="build, sign and render a dynamic sale QR; print its payload"
     )
-    sale.add_argument("--amount", required=True, help="amount in won, e.g. 12000 or 12,000")
+    sale.add_argument(
+        "--amount",
+        required=True,
+        help="list amount in won, e.g. 12000 or 12,000 (less the merchant's 선할인, if any)",
+    )
     sale.add_argument("--png", type=Path, help="write the QR as a PNG image here")
     sale.add_argument(
         "--size",
