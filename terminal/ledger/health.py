@@ -25,6 +25,7 @@ class LedgerHealth:
     parked: int = 0  # rejected by the platform: an operator must look at them
     parked_reasons: dict[str, int] = field(default_factory=dict)
     last_close_ms: int | None = None
+    since_close: int = 0  # records after the last day close: the day is open when > 0
 
     @property
     def intact(self) -> bool:
@@ -68,9 +69,9 @@ def _read(connection: sqlite3.Connection) -> LedgerHealth:
             "GROUP BY reason"
         )
     )
-    last_close = connection.execute(
-        "SELECT MAX(time_ms) FROM journal WHERE kind = 'close'"
-    ).fetchone()[0]
+    last_close, close_seq = connection.execute(
+        "SELECT MAX(time_ms), COALESCE(MAX(seq), 0) FROM journal WHERE kind = 'close'"
+    ).fetchone()
     return LedgerHealth(
         quick_check=check,
         schema_version=version,
@@ -82,4 +83,5 @@ def _read(connection: sqlite3.Connection) -> LedgerHealth:
         parked=sum(reasons.values()),
         parked_reasons=reasons,
         last_close_ms=last_close,
+        since_close=last_seq - close_seq,
     )

@@ -1,0 +1,123 @@
+"""What the timers run on a provisioned terminal: renewing the device certificate before it
+expires (same key, mTLS with the current certificate), and closing a day left open."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from terminal.provision.layout import MAIN_UNIT, StateFiles
+from terminal.signing import DeviceKey
+
+CLOSE_REQUEST = "requests/close-day"
+
+
+class MaintenanceError(Exception):
+    """The job could not be done; the message says why and what to do. The timer retries."""
+
+
+@dataclass(frozen=True)
+class Renewal:
+    renewed: bool
+    not_after: datetime.datetime
+    days_left: int
+
+
+def renew_certificate(
+    files: StateFiles, url: str, now_ms: int, days_before: int, *, force: bool = False
+) -> Renewal:
+    """Renews when fewer than `days_before` days are left (or `force`); the new certificate is
+    checked (our key, the platform CA) and written atomically over the old one."""
+    from terminal.sync.client import PlatformClient
+    from terminal.sync.errors import SyncError
+    from terminal.sync.transport import Timeouts, TlsFiles
+
+    current = x509.load_pem_x509_certificates(files.cert.read_bytes())[0]
+    now = datetime.datetime.fromtimestamp(now_ms / 1000, datetime.UTC)
+    left = (current.not_valid_after_utc - now).days
+    if left >= days_before and not force:
+        return Renewal(False, current.not_valid_after_utc, left)
+    if current.not_valid_after_utc <= now:
+        raise MaintenanceError(
+            f"{files.cert} expired on {current.not_valid_after_utc:%Y-%m-%d}: an expired "
+            "certificate cannot renew itself; re-enroll: sudo scripts/provision --reenroll"
+        )
+    key = DeviceKey.load(files.key)
+    serial = current.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)
+    device = current.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    csr = key.csr(str(serial[0].value) if serial else "unknown", str(device[0].value))
+    tls = TlsFiles(ca=files.platform_ca, cert=files.cert, key=files.key)
+    client = PlatformClient.connect(url, tls, Timeouts(10, 30))
+    try:
+        answer = client.renew_certificate(csr)
+    except SyncError as error:
+        raise MaintenanceError(f"renewal at {url} failed: {error}; the timer tries again") from None
+    finally:
+        client.close()
+    fresh = x509.load_pem_x509_certificate(answer["certificate"].encode())
+    if fresh.public_key().public_numbers() != key.public_key.public_numbers():
+        raise MaintenanceError("the renewed certificate is not for this device's key; kept the old")
+    anchors = x509.load_pem_x509_certificates(files.platform_ca.read_bytes())
+    if not any(_issued_by(fresh, anchor) for anchor in anchors):
+        raise MaintenanceError("the renewed certificate is not from the platform CA; kept the old")
+    _replace(files.cert, answer["certificate"].encode())
+    return Renewal(True, fresh.not_valid_after_utc, (fresh.not_valid_after_utc - now).days)
+
+
+def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(anchor)
+    except Exception:  # InvalidSignature, ValueError, TypeError: not this anchor
+        return False
+    return True
+
+
+def _replace(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(descriptor, data)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+
+
+def service_running(unit: str = MAIN_UNIT) -> bool:
+    """Whether systemd runs the terminal (then it is the ledger's only writer)."""
+    if shutil.which("systemctl") is None:
+        return False
+    result = subprocess.run(["systemctl", "is-active", unit], capture_output=True, text=True)
+    return result.stdout.strip() in ("active", "activating", "reloading")
+
+
+def close_day(files: StateFiles, device_id: str, now_ms: int, synced: bool, running: bool) -> str:
+    """Closes the day if records were made since the last close. While the terminal runs it
+    alone may write the ledger: the request is left for it in the state directory instead."""
+    from terminal.core.offline import ClockState
+    from terminal.ledger.health import check_database
+    from terminal.ledger.store import Ledger
+
+    if not files.database.exists():
+        return "no ledger yet: nothing to close"
+    health = check_database(files.database)
+    if health.since_close == 0:
+        return "the day is already closed"
+    if running:
+        request = files.state_dir / CLOSE_REQUEST
+        request.parent.mkdir(mode=0o700, exist_ok=True)
+        _replace(request, f"{now_ms}\n".encode())
+        return f"asked the running terminal to close the day ({health.since_close} records)"
+    ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
+    try:
+        trusted = now_ms if synced else ledger.last_trusted_ms()
+        ledger.record_close(clock=ClockState(now_ms, synced, trusted))
+    finally:
+        ledger.close()
+    return f"closed the day ({health.since_close} records)"
