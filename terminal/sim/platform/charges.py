@@ -11,7 +11,7 @@ import os
 from aiohttp import web
 
 from terminal.core.benefits import Benefits
-from terminal.core.receipt import PaymentReceipt, build_receipt
+from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest
 from terminal.core.sale_qr import SaleQrError, read_sale_qr
 from terminal.signing import key_id, verify_raw
 from terminal.sim.platform.auth import device
@@ -128,6 +128,8 @@ async def wait_for_change(platform: Platform, caller: Device, charge_id: str, wa
     if charge["status"] == "pending" and wait > 0:
         left_ms = charge["expires_ms"] - platform.clock.now_ms()
         event = platform.charge_event(charge_id)
+        for callback in list(platform.on_wait):
+            callback(charge_id)
         timeout = max(0, min(wait * 1000, left_ms)) / 1000
         with contextlib.suppress(TimeoutError):  # still pending: answered as such
             await asyncio.wait_for(event.wait(), timeout=timeout)
@@ -164,7 +166,14 @@ def pay(platform: Platform, charge_id: str, payload: str, wallet_ref: str) -> st
         if benefits is None:
             raise PaymentRefused("insufficient_funds", "the wallet balance is too low")
         receipt = build_receipt(
-            PaymentReceipt(ISSUER, charge_id, charge["amount"], now // 1000, os.urandom(8)),
+            PaymentReceipt(
+                ISSUER,
+                charge_id,
+                charge["amount"],
+                now // 1000,
+                os.urandom(8),
+                sale_digest(payload),
+            ),
             platform.keys.current.kid,
             platform.keys.current.sign,
         )

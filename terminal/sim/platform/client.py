@@ -64,7 +64,18 @@ class DeviceClient:
         self, method: str, path: str, body: object = None, headers: dict | None = None
     ) -> Answer:
         data = None if body is None else json.dumps(body).encode()
-        sent = {"Content-Type": "application/json"} if data is not None else {}
+        return self.send(method, path, data, "application/json", headers)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        content_type: str,
+        headers: dict | None = None,
+    ) -> Answer:
+        """The request with exactly these body bytes (tests send malformed ones too)."""
+        sent = {"Content-Type": content_type} if data is not None else {}
         sent.update(headers or {})
         connection = self._connect()
         try:

@@ -235,6 +235,10 @@ class PlatformServer:
         """Tracebacks of handlers that failed, and responses that left the spec."""
         return self.runtime.app[ERRORS] + self.check.violations
 
+    def clear_errors(self) -> None:
+        self.runtime.app[ERRORS].clear()
+        self.check.violations.clear()
+
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Runs function(platform, *args) on the server's loop (the only thread that touches the
         database) and returns its result."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,9 @@ class Platform:
     faults: Faults
     keys: SigningKeys
     charge_events: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Called with the charge id when a long-poll starts waiting: lets a test pay at that moment
+    # instead of sleeping and hoping the waiter got there first.
+    on_wait: list[Callable[[str], None]] = field(default_factory=list)
 
     @classmethod
     def open(cls, state_dir: Path, clock: Clock | None = None, faults: Faults | None = None):

@@ -81,10 +81,13 @@ def _describe(error: Exception) -> str:
     """One line naming the field and what was wrong (openapi-core nests the schema errors)."""
     causes = getattr(error, "__cause__", None)
     schema_errors = getattr(causes, "schema_errors", None) or getattr(error, "schema_errors", None)
+    # A parameter error names the parameter; a body error starts at the body.
+    name, location = getattr(error, "name", None), getattr(error, "location", None)
+    top = f"{location} parameter {name}" if name and location else "body"
     if schema_errors:
         first = schema_errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "body"
-        return f"{where}: {first.message}"[:500]
+        where = "/".join(str(p) for p in first.absolute_path)
+        return f"{top}{'/' + where if where else ''}: {first.message}"[:500]
     return " ".join(str(causes or error).split())[:500]
 
 
