@@ -1,12 +1,102 @@
-"""Draws the terminal's screens (state → image) at the display's size, in the issuer's colours."""
+"""Draws the terminal's screens (state → image) at the display's size, in the issuer's colours.
+
+`render(state, size, theme)` draws any session state inside the common frame (status bar, soft
+keys) and returns the image, its touch targets, and the box of everything drawn.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PIL import Image, ImageDraw
 
+from terminal.core.keys import Key
 from terminal.core.money import format_won
+from terminal.core.session.model import (
+    AmountEntry,
+    Approved,
+    Authorizing,
+    Booting,
+    Charge,
+    CloseConfirm,
+    Closing,
+    History,
+    Home,
+    Items,
+    Notice,
+    PinEntry,
+    Recording,
+    RefundAmount,
+    RefundDone,
+    Refunding,
+    Refused,
+    ReportView,
+    State,
+    Technician,
+)
+from terminal.hw.layout import TouchTarget
+from terminal.ui import views_manage as manage
+from terminal.ui import views_sale as sale
 from terminal.ui.codeimage import render_qr
 from terminal.ui.fonts import font
+from terminal.ui.frame import draw_soft_keys, draw_status
+from terminal.ui.paint import Drawn, Painter, Theme
+
+# Per screen: its view, its soft keys (key, label) and the hint shown when it has none.
+# A view that returns touch targets adds them to the soft keys'.
+VIEWS = {
+    Booting: (sale.view_booting, (), ""),
+    Home: (sale.view_home, ((Key.F1, "상품"), (Key.F2, "거래내역"), (Key.F3, "마감")), ""),
+    AmountEntry: (sale.view_amount, (), "+ 더하기 · Enter 결제 · 취소"),
+    Items: (sale.view_items, (), "번호 입력 후 Enter · 취소"),
+    Charge: (sale.view_charge, None, ""),  # None: the view uses the full height
+    Authorizing: (sale.view_waiting, (), ""),
+    Recording: (sale.view_waiting, (), ""),
+    Approved: (sale.view_approved, ((Key.F1, "영수증 출력"), (Key.ENTER, "확인")), ""),
+    Refused: (sale.view_refused, ((Key.ENTER, "다시"), (Key.CANCEL, "끝내기")), ""),
+    Notice: (sale.view_notice, ((Key.ENTER, "확인"),), ""),
+    History: (
+        manage.view_history,
+        ((Key.F1, "위"), (Key.F2, "아래"), (Key.F3, "재출력"), (Key.F4, "환불")),
+        "",
+    ),
+    PinEntry: (manage.view_pin, (), "숫자 입력 후 Enter · 취소"),
+    RefundAmount: (manage.view_refund_amount, (), "Enter 환불 · 취소"),
+    Refunding: (manage.view_busy("환불 중…"), (), ""),
+    RefundDone: (manage.view_refund_done, ((Key.F1, "영수증"), (Key.ENTER, "확인")), ""),
+    CloseConfirm: (manage.view_close_confirm, (), ""),
+    Closing: (manage.view_busy("마감 중…"), (), ""),
+    ReportView: (manage.view_report, ((Key.F1, "인쇄"), (Key.ENTER, "확인")), ""),
+    Technician: (
+        manage.view_technician,
+        ((Key.F1, "동기화"), (Key.F2, "자체 점검"), (Key.CANCEL, "나가기")),
+        "",
+    ),
+}
+
+
+@dataclass
+class Frame:
+    image: Image.Image
+    targets: tuple[TouchTarget, ...]
+    drawn: Drawn
+
+
+def render(state: State, size: tuple[int, int], theme: Theme) -> Frame:
+    """The frame the display shows for `state`."""
+    view, soft_keys, hint = VIEWS[type(state.screen)]
+    image = Image.new("RGB", size, theme.paper)
+    painter = Painter(image, theme)
+    top = draw_status(painter, state.ctx.config.brand, state.ctx.status, state.ctx.now_ms)
+    targets: tuple[TouchTarget, ...] = ()
+    bottom = size[1]
+    if soft_keys is not None:
+        bottom, targets = draw_soft_keys(painter, soft_keys, hint)
+    more = view(painter, (0, top, size[0], bottom), state)
+    return Frame(image, targets + tuple(more or ()), painter.drawn)
+
+
+# --- single pictures kept for the scripted demo ---------------------------------------------
 
 
 def _header(draw: ImageDraw.ImageDraw, width: int, title: str, colour: str, font_file: str) -> int:
