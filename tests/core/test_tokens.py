@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terminal.core.base45 import b45decode, b45encode
+from terminal.core.base45 import Base45Error, b45decode, b45encode
 from terminal.core.receipt import (
     PaymentReceipt,
     ReceiptError,
@@ -18,6 +18,7 @@ from terminal.core.receipt import (
     verify_receipt,
 )
 from terminal.core.sale_qr import build_sale_qr
+from terminal.core.signature import high_s_twin
 from terminal.core.tokens import (
     BARCODE_DIGITS,
     CLOCK_SKEW_SECONDS,
@@ -120,6 +121,24 @@ def test_token_signed_by_unknown_key_is_refused():
     with pytest.raises(TokenError) as caught:
         verify(text)
     assert caught.value.reason == "unknown_key"
+
+
+def test_attack_high_s_twin_of_a_token_is_refused():
+    """Each token had two valid texts: its signature and the signature's high-S twin."""
+    raw = b45decode(issue()[4:])
+    twin = "EU1:" + b45encode(raw[:-64] + high_s_twin(raw[-64:]))
+    with pytest.raises(TokenError) as caught:
+        verify(twin)
+    assert caught.value.reason == "bad_signature" and "low-S" in str(caught.value)
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", max_size=30))
+def test_base45_accepts_only_the_one_text_it_writes(text):
+    try:
+        data = b45decode(text)
+    except Base45Error:
+        return
+    assert b45encode(data) == text
 
 
 def test_token_with_a_changed_cap_is_refused():
