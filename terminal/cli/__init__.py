@@ -15,7 +15,18 @@ from terminal import __version__
 
 # One module per command group under terminal/cli/, each with `register(subparsers)`.
 # Add a group by adding its module name here.
-GROUPS = ("demo", "config", "codes", "scan", "journal", "selftest", "provision", "maintain", "sync")
+GROUPS = (
+    "demo",
+    "config",
+    "codes",
+    "scan",
+    "journal",
+    "selftest",
+    "provision",
+    "maintain",
+    "sync",
+    "hw",
+)
 
 EXIT_BAD_INPUT = 2
 

@@ -62,7 +62,7 @@ class EscposPrinter:
             except Exception as error:  # escpos, pyusb, pyserial and socket errors all differ
                 raise DeviceUnavailable(
                     f"printer: cannot open the {self.name} printer {self.device} "
-                    f"({type(error).__name__}: {error}); {self._fix}"
+                    f"({type(error).__name__}: {' '.join(str(error).split())}); {self._fix}"
                 ) from None
             self._printer = printer
         return self._printer
