@@ -45,6 +45,47 @@ def _close(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnostics(args: argparse.Namespace) -> int:
+    import os
+    import socket
+    import subprocess
+
+    from terminal.config.loader import default_device_file
+    from terminal.provision.diagnostics import collect
+    from terminal.provision.layout import DEVICE_FILE, under
+
+    if args.root is not None and not args.root.is_dir():
+        print(f"error: --root {args.root}: no such directory", file=sys.stderr)
+        return 2
+    out = args.out or Path(
+        f"qr-terminal-diagnostics-{socket.gethostname()}-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz"
+    )
+    if out.exists():
+        print(f"error: {out} exists; choose another --out", file=sys.stderr)
+        return 2
+    if not out.parent.is_dir():
+        print(f"error: {out.parent}: no such directory", file=sys.stderr)
+        return 2
+    device = args.device or (under(args.root, DEVICE_FILE) if args.root else default_device_file())
+    selftest = [sys.executable, "-m", "terminal.cli", "selftest", "--json"]
+    if args.root is not None:
+        selftest += ["--root", str(args.root)]
+    if device is not None:
+        selftest += ["--device", str(device)]
+
+    def selftest_json() -> str:
+        # A child process: as root it acts as the key's owner, as the service does.
+        result = subprocess.run(
+            selftest, capture_output=True, text=True, timeout=120, env=dict(os.environ)
+        )
+        return result.stdout or result.stderr
+
+    members = collect(out, device, args.root, selftest_json)
+    print(f"{out}: {', '.join(members)}")
+    print("no key, token or signed record is inside; send this file to support")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("maintain", help="jobs the systemd timers run")
     actions = parser.add_subparsers(dest="maintain_command", required=True, metavar="ACTION")
@@ -66,3 +107,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     close.add_argument("--device", type=Path, help="device file (default: /etc/qr-terminal/...)")
     close.set_defaults(handler=_close)
+    diagnostics = actions.add_parser(
+        "diagnostics", help="one archive for support: logs, selftest, config, versions, hardware"
+    )
+    diagnostics.add_argument("--out", type=Path, help="archive to write (.tar.gz); must not exist")
+    diagnostics.add_argument("--root", type=Path, help="a tree made by scripts/provision --root")
+    diagnostics.add_argument("--device", type=Path, help="device file (default: /etc/...)")
+    diagnostics.set_defaults(handler=_diagnostics)

@@ -1,0 +1,221 @@
+"""`scripts/collect-diagnostics`: one .tar.gz for a support call — recent service logs, the
+selftest as JSON, the configuration, versions, the hardware seen, ledger statistics — built
+so that no private key, certificate private part, customer token or signed record leaves the
+device: only files made here go in (never the key or the database), and every text passes
+through `redact` first."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from terminal import __version__
+from terminal.provision.layout import MAIN_UNIT, OPT_DIR, TIMERS, StateFiles, under
+
+LOG_SINCE = "-3d"
+LOG_LINES = 20000
+REDACTED = "[redacted]"
+# A PEM block of any kind, a compact JWS/JWT (three base64url parts), our sealed codes (customer
+# token EU1:, receipt ER1:, Base45 that may hold spaces: to the end of the line or quote), a
+# wallet's numeric payment code (16+ digits), and any other long base64url run. Hex digests
+# of 40 or 64 characters (commits, certificate fingerprints) are public and stay.
+_PATTERNS = (
+    re.compile(r"-----BEGIN [A-Z ]+-----.*?(-----END [A-Z ]+-----|\Z)", re.S),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"\b[A-Z]{2}[0-9]:[^\"'\n]*"),
+    re.compile(r"(?<![0-9])[0-9]{16,}(?![0-9])"),
+)
+_LONG_RUN = re.compile(r"[A-Za-z0-9_+/-]{40,}={0,2}")
+_PUBLIC_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_SECRET_KEYS = re.compile(
+    r"(?i)^(\s*[\w.-]*(secret|token|password|passwd|code)[\w.-]*\s*=).*$", re.M
+)
+
+
+def redact(text: str) -> str:
+    """Removes anything that could be a key, a certificate body, a token or a signed record."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _LONG_RUN.sub(
+        lambda m: m.group(0) if _PUBLIC_HEX.fullmatch(m.group(0)) else REDACTED, text
+    )
+    return _SECRET_KEYS.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+def _run(argv: list[str], timeout: float = 30) -> str:
+    if shutil.which(argv[0]) is None:
+        return f"({argv[0]} not available here)\n"
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"({' '.join(argv)} failed: {error})\n"
+    return result.stdout + (f"\n(stderr)\n{result.stderr}" if result.stderr.strip() else "")
+
+
+def logs() -> str:
+    units = [
+        arg
+        for unit in (MAIN_UNIT, *TIMERS, *(t.replace(".timer", ".service") for t in TIMERS))
+        for arg in ("-u", unit)
+    ]
+    return _run(
+        [
+            "journalctl",
+            *units,
+            "--since",
+            LOG_SINCE,
+            "-n",
+            str(LOG_LINES),
+            "-o",
+            "short-iso",
+            "--no-pager",
+        ],
+        timeout=60,
+    )
+
+
+def versions(root: Path | None) -> str:
+    lines = [
+        f"qr-terminal {__version__}",
+        f"python {sys.version.split()[0]}",
+        f"platform {platform.platform()}",
+    ]
+    opt = under(root, OPT_DIR)
+    link = opt / "current"
+    if link.is_symlink():
+        lines.append(f"release {os.readlink(link)}")
+    releases = sorted(p.name for p in (opt / "releases").glob("*")) if opt.exists() else []
+    lines.append(f"installed releases: {', '.join(releases) or '-'}")
+    commit = _run(["git", "-C", str(Path(__file__).resolve().parents[2]), "rev-parse", "HEAD"])
+    lines.append(f"source commit: {commit.strip().splitlines()[0] if commit.strip() else '-'}")
+    with contextlib.suppress(OSError):
+        lines.append(
+            "os: " + Path("/etc/os-release").read_text(encoding="utf-8").replace("\n", "; ")
+        )
+    lines.append("packages:")
+    lines += sorted(
+        f"  {d.metadata['Name']}=={d.version}"
+        for d in metadata.distributions()
+        if d.metadata["Name"]
+    )
+    return "\n".join(lines) + "\n"
+
+
+def hardware() -> str:
+    lines = []
+    try:
+        model = Path("/proc/device-tree/model").read_bytes().rstrip(b"\0").decode(errors="replace")
+        lines.append(f"model: {model}")
+    except OSError:
+        lines.append("model: (not a Raspberry Pi)")
+    for pattern in (
+        "video*",
+        "media*",
+        "fb*",
+        "dri/*",
+        "input/by-id/*",
+        "gpiochip*",
+        "ttyUSB*",
+        "ttyACM*",
+        "ttyAMA*",
+        "serial*",
+        "usb/lp*",
+        "dma_heap/*",
+    ):
+        found = sorted(str(p) for p in Path("/dev").glob(pattern))
+        lines.append(f"/dev/{pattern}: {' '.join(found) or '-'}")
+    lines.append(_run(["lsusb"]))
+    lines.append(_run(["vcgencmd", "get_throttled"]))
+    lines.append(_run(["df", "-h", "/", "/var/lib"]))
+    return "\n".join(lines) + "\n"
+
+
+def ledger_statistics(files: StateFiles) -> str:
+    from terminal.ledger.health import DatabaseUnreadable, check_database
+
+    if not files.database.exists():
+        return json.dumps({"database": "absent"}) + "\n"
+    try:
+        health = check_database(files.database)
+    except DatabaseUnreadable as error:
+        return json.dumps({"database": "unreadable", "why": str(error)}) + "\n"
+    size = files.database.stat().st_size
+    return json.dumps({**asdict(health), "size_bytes": size}, indent=2) + "\n"
+
+
+def certificate_summary(files: StateFiles) -> str:
+    """The public facts of the device certificate (never its key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        certificate = x509.load_pem_x509_certificates(files.cert.read_bytes())[0]
+    except (OSError, ValueError) as error:
+        return f"no certificate: {error}\n"
+    return (
+        f"subject: {certificate.subject.rfc4514_string()}\n"
+        f"issuer: {certificate.issuer.rfc4514_string()}\n"
+        f"serial: {certificate.serial_number:x}\n"
+        f"not before: {certificate.not_valid_before_utc.isoformat()}\n"
+        f"not after: {certificate.not_valid_after_utc.isoformat()}\n"
+        f"sha256: {certificate.fingerprint(hashes.SHA256()).hex()}\n"
+    )
+
+
+def collect(
+    out: Path,
+    device_file: Path | None,
+    root: Path | None,
+    selftest_json: Callable[[], str],
+    journal: Callable[[], str] = logs,
+) -> list[str]:
+    """Writes the archive (via a temporary file, so a failure leaves none); returns its members."""
+    from terminal.config.loader import ConfigError, load_config, render_effective
+    from terminal.provision.steps import _Paths
+
+    members: dict[str, str] = {}
+    try:
+        loaded = load_config(device_file=device_file, env={})
+        members["config-effective.toml"] = render_effective(loaded)
+        files = StateFiles.from_paths(loaded.config.paths, root)
+    except ConfigError as error:
+        members["config-effective.toml"] = "configuration does not load:\n" + str(error)
+        files = StateFiles.from_paths(_Paths(), root)
+    if device_file is not None and device_file.is_file():
+        members["device.toml"] = device_file.read_text(encoding="utf-8", errors="replace")
+    if files.enrollment.is_file():
+        members["enrollment.json"] = files.enrollment.read_text(encoding="utf-8")
+    members["certificate.txt"] = certificate_summary(files)
+    members["selftest.json"] = selftest_json()
+    members["ledger.json"] = ledger_statistics(files)
+    members["versions.txt"] = versions(root)
+    members["hardware.txt"] = hardware()
+    members["logs.txt"] = journal()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with tarfile.open(temporary, "w:gz") as archive:
+            for name, text in members.items():
+                data = redact(text).encode()
+                info = tarfile.TarInfo(f"qr-terminal-diagnostics-{stamp}/{name}")
+                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+                archive.addfile(info, io.BytesIO(data))
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, out)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return sorted(members)

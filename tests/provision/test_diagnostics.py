@@ -1,0 +1,117 @@
+"""The support archive: every part is there, and no private key, certificate body, customer
+token or signed record is inside, even when the logs carry them."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import time
+
+import pytest
+
+from terminal.cli import main
+from terminal.ledger.store import Ledger
+from terminal.provision.diagnostics import collect, redact
+from terminal.provision.layout import DEVICE_FILE, StateFiles, under
+from terminal.provision.steps import _Paths
+from terminal.signing import DeviceKey
+from terminal.sim.platform.server import PlatformServer
+from tests.ledger.helpers import T0, sale
+from tests.provision.test_provision_root import provision
+
+TOKEN_TEXT = "EU1:6BF5 QE9$*%.-:/+ABCDEFGHIJKLMNOP0123456789XYZABCDEFGHIJKLMNOPQ"
+BARCODE = "970012345678901234567890"
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("root")
+    with PlatformServer(tmp_path_factory.mktemp("platform")) as server:
+        assert main(provision(server, root, "--code", server.new_code())) == 0
+        files = StateFiles.from_paths(_Paths(), root)
+        device_id = json.loads(files.enrollment.read_text())["device_id"]
+        ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
+        now_n = (int(time.time() * 1000) - T0) // 1000
+        recorded = [
+            sale(ledger, 5000, now_n, offline=True, token="tok-secret-0001"),
+            sale(ledger, 7000, now_n + 1),
+        ]
+        ledger.close()
+        yield root, files, [r.jws for r in recorded], server
+
+
+def members_of(archive) -> dict[str, str]:
+    with tarfile.open(archive) as tar:
+        return {
+            m.name.split("/", 1)[1]: tar.extractfile(m).read().decode() for m in tar.getmembers()
+        }
+
+
+def test_archive_has_every_part_and_no_secret(tree, tmp_path):
+    root, files, jws_texts, _ = tree
+    key_pem = files.key.read_text()
+    cert_pem = files.cert.read_text()
+    # Logs that (wrongly) carry every secret: the archive must still not.
+    journal = "\n".join(
+        [
+            "Nov 22 10:00:01 pi qr-terminal[1]: <6>sale ok",
+            f"Nov 22 10:00:02 pi qr-terminal[1]: <7>debug key {key_pem}",
+            f"Nov 22 10:00:03 pi qr-terminal[1]: <7>record {jws_texts[0]}",
+            f"Nov 22 10:00:04 pi qr-terminal[1]: <7>scanned {TOKEN_TEXT}",
+            f"Nov 22 10:00:05 pi qr-terminal[1]: <7>barcode {BARCODE} read",
+            f"Nov 22 10:00:06 pi qr-terminal[1]: <7>cert {cert_pem}",
+        ]
+    )
+    out = tmp_path / "diag.tar.gz"
+    collect(
+        out,
+        under(root, DEVICE_FILE),
+        root,
+        selftest_json=lambda: '{"passed": true}',
+        journal=lambda: journal,
+    )
+    members = members_of(out)
+    assert {
+        "config-effective.toml",
+        "device.toml",
+        "certificate.txt",
+        "selftest.json",
+        "ledger.json",
+        "versions.txt",
+        "hardware.txt",
+        "logs.txt",
+        "enrollment.json",
+    } <= set(members)
+    everything = "\n".join(members.values())
+    assert "PRIVATE KEY" not in everything
+    for line in key_pem.splitlines()[1:-1] + cert_pem.splitlines()[1:-1]:
+        assert line not in everything
+    for jws in jws_texts:
+        for part in jws.split("."):
+            assert part not in everything
+    assert "EU1:" not in everything and "QE9" not in everything
+    assert BARCODE not in everything
+    assert "tok-secret-0001" not in everything
+    # The useful parts are still there.
+    ledger = json.loads(members["ledger.json"])
+    assert ledger["last_seq"] == 2 and ledger["by_state"] == {"pending": 2}
+    assert "sale ok" in members["logs.txt"]
+    assert "not after:" in members["certificate.txt"]
+    assert "qr-terminal" in members["versions.txt"]
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_cli_builds_an_archive_with_the_real_selftest(tree, tmp_path, capsys):
+    root, *_ = tree
+    out = tmp_path / "support.tar.gz"
+    assert main(["maintain", "diagnostics", "--root", str(root), "--out", str(out)]) == 0
+    selftest = json.loads(members_of(out)["selftest.json"])
+    assert {c["check"] for c in selftest["checks"]} >= {"key", "certificate", "platform"}
+    assert main(["maintain", "diagnostics", "--root", str(root), "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_redact_keeps_public_digests():
+    digest = "ab" * 32
+    assert redact(f"fingerprint {digest}") == f"fingerprint {digest}"
+    assert redact("password = hunter2") == "password = [redacted]"
