@@ -289,6 +289,26 @@ class BenefitsConfig:
 
 
 @dataclass(frozen=True)
+class SaleConfig:
+    # The issuer's per-sale maximum: amount entry refuses a keystroke that would pass it.
+    max_amount_won: int = setting(int, low=1, high=9_999_999_999)
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    # The shop's preset item keys, "label=won" (e.g. "떡볶이=4000"), at most twelve.
+    presets: tuple[str, ...] = setting(list, item=str)
+    # SHA-256 (hex) of the PINs; empty keeps refunds/day close or the technician menu locked.
+    manager_pin_sha256: str = setting(
+        str, pattern=re.compile(r"([0-9a-f]{64})?"), allowed="64 lower-case hex digits or empty"
+    )
+    technician_pin_sha256: str = setting(
+        str, pattern=re.compile(r"([0-9a-f]{64})?"), allowed="64 lower-case hex digits or empty"
+    )
+    auto_print: bool = setting(bool)  # print the receipt with every approval
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole effective configuration, frozen."""
 
@@ -310,6 +330,8 @@ class Config:
     locale: LocaleConfig
     issuer: IssuerConfig
     benefits: BenefitsConfig
+    sale: SaleConfig
+    counter: CounterConfig
 
 
 SECTIONS: dict[str, type] = get_type_hints(Config)
@@ -322,6 +344,6 @@ def keys_of(section: str) -> dict[str, dict[str, Any]]:
 
 # Which sections each layer may set. Issuer benefits belong to the issuer (and the platform
 # that pushes them), so a device file cannot raise its own cashback rates.
-ISSUER_SECTIONS = frozenset({"issuer", "benefits", "offline"})
-DEVICE_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits", "offline", "qr"}
+ISSUER_SECTIONS = frozenset({"issuer", "benefits", "offline", "sale"})
+DEVICE_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits", "offline", "qr", "sale"}
 DEFAULT_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits"}
