@@ -86,6 +86,35 @@ def _diagnostics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _update(args: argparse.Namespace) -> int:
+    import os
+
+    from terminal.provision.system import ProvisionError
+    from terminal.provision.update import UpdateOptions, update
+
+    if args.root is None and os.geteuid() != 0:
+        print("error: updating changes /opt/qr-terminal: run it with sudo", file=sys.stderr)
+        return 2
+    if args.root is not None and not args.root.is_dir():
+        print(f"error: --root {args.root}: no such directory", file=sys.stderr)
+        return 2
+    if not (args.source / "terminal").is_dir() or not (args.source / "systemd").is_dir():
+        print(f"error: --source {args.source}: not a qr-terminal source tree", file=sys.stderr)
+        return 2
+    options = UpdateOptions(
+        source=args.source.resolve(),
+        root=args.root.resolve() if args.root else None,
+        timeout_s=args.timeout,
+        reuse_deps=args.reuse_deps,
+        wheels=args.wheels,
+    )
+    try:
+        return update(options)
+    except ProvisionError as error:
+        print(f"error: {error.en}; next: {error.next_en}", file=sys.stderr)
+        return error.exit_code
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("maintain", help="jobs the systemd timers run")
     actions = parser.add_subparsers(dest="maintain_command", required=True, metavar="ACTION")
@@ -114,3 +143,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     diagnostics.add_argument("--root", type=Path, help="a tree made by scripts/provision --root")
     diagnostics.add_argument("--device", type=Path, help="device file (default: /etc/...)")
     diagnostics.set_defaults(handler=_diagnostics)
+    upgrade = actions.add_parser(
+        "update", help="install a new release beside the running one; roll back if unhealthy"
+    )
+    upgrade.add_argument(
+        "--source", type=Path, default=Path(__file__).resolve().parents[2], help="the new software"
+    )
+    upgrade.add_argument("--root", type=Path, help="a tree made by scripts/provision --root")
+    upgrade.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to become ready and pass selftest"
+    )
+    upgrade.add_argument("--reuse-deps", action="store_true", help="reuse this Python's packages")
+    upgrade.add_argument("--wheels", type=Path, help="install from these wheels, offline")
+    upgrade.set_defaults(handler=_update)
