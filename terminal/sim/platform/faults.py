@@ -71,6 +71,7 @@ class Faults:
         """Replaces every fault (and the skew / seed when given)."""
         with self._lock:
             self._faults = list(faults)
+            self.fired = Counter()  # counts since the faults were last set
             if clock_skew_ms is not None:
                 self.clock_skew_ms = int(clock_skew_ms)
             if seed is not None:

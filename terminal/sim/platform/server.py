@@ -92,6 +92,7 @@ class Runtime:
         self.port, self.admin_port = port, admin_port
         self._site: web.TCPSite | None = None
         self._refuse_timer: asyncio.TimerHandle | None = None
+        self._refusal: asyncio.Future | None = None
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -121,7 +122,15 @@ class Runtime:
     def _faults_changed(self) -> None:
         """Called from any thread: applies skew now, refusal on the loop."""
         self.platform.clock.skew_ms = self.platform.faults.clock_skew_ms
-        self.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._apply_refusal()))
+        self.loop.call_soon_threadsafe(self._schedule_refusal)
+
+    def _schedule_refusal(self) -> None:
+        self._refusal = asyncio.ensure_future(self._apply_refusal())
+
+    async def settled(self) -> None:
+        """Returns once the last fault change has reached the listener (opened or closed)."""
+        if self._refusal is not None:
+            await self._refusal
 
     async def _apply_refusal(self) -> None:
         faults = self.platform.faults
@@ -234,6 +243,11 @@ class PlatformServer:
     def errors(self) -> list[str]:
         """Tracebacks of handlers that failed, and responses that left the spec."""
         return self.runtime.app[ERRORS] + self.check.violations
+
+    def settle(self) -> None:
+        """Waits until a fault change made from this thread has reached the listener."""
+        assert self._loop is not None, "the server is not running"
+        asyncio.run_coroutine_threadsafe(self.runtime.settled(), self._loop).result()
 
     def clear_errors(self) -> None:
         self.runtime.app[ERRORS].clear()

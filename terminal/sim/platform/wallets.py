@@ -19,6 +19,9 @@ from terminal.core.tokens import (
 from terminal.sim.platform.state import ISSUER, Platform
 
 OFFLINE_CAP_WON = 50_000  # what a token lets a terminal accept without the platform
+# The QR form packs the id into 7 bytes (< 2**56) although MAX_TOKEN_ID (17 digits) is larger:
+# ids are drawn below both, so every token has a QR form and a barcode form.
+TOKEN_ID_LIMIT = min(MAX_TOKEN_ID, 2**56 - 1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def issue_token(platform: Platform, wallet_ref: str) -> IssuedToken:
         raise LookupError(f"no wallet {wallet_ref}")
     now = platform.clock.now_s()
     while True:
-        token_id = secrets.randbelow(MAX_TOKEN_ID) + 1
+        token_id = secrets.randbelow(TOKEN_ID_LIMIT) + 1
         cursor = platform.db.execute(
             "INSERT OR IGNORE INTO tokens (token_id, wallet_ref, issued_s, expires_s)"
             " VALUES (?, ?, ?, ?)",
