@@ -73,7 +73,13 @@ def bench_ledger(repeat: int) -> None:
     run(repeat)
 
 
-SECTIONS = {"encode": bench_encode, "scan": bench_scan, "ledger": bench_ledger}
+def bench_sync(repeat: int) -> None:
+    from terminal.bench.sync import bench_sync as run
+
+    run(repeat)
+
+
+SECTIONS = {"encode": bench_encode, "scan": bench_scan, "ledger": bench_ledger, "sync": bench_sync}
 
 
 def main(argv: list[str] | None = None) -> int:
