@@ -14,10 +14,10 @@ from terminal.provision.layout import DEVICE_FILE, under
 
 
 def _device_checks():
-    """The hardware factory's checks of every configured adapter, when it offers them."""
+    """The hardware factory's check of every configured adapter (opened, asked, closed)."""
     from terminal.hw import factory
 
-    return getattr(factory, "check_devices", None)
+    return factory.check_all
 
 
 def _drop_to_owner(state_dir: Path) -> None:
