@@ -54,6 +54,13 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.root is None:
         _drop_to_owner(Path("/var/lib/qr-terminal"))
+    device_checks = None if args.no_devices else _device_checks()
+    held = device_checks is not None and args.root is None and not args.devices_anyway
+    if held:
+        from terminal.provision.maintenance import service_running
+
+        held = service_running()
+        device_checks = None if held else device_checks
     inputs = Inputs(
         device_file=device_file,
         env=os.environ,
@@ -61,9 +68,26 @@ def _run(args: argparse.Namespace) -> int:
         wall_ms=lambda: int(time.time() * 1000),
         root=args.root,
         offline=args.offline,
-        device_checks=None if args.no_devices else _device_checks(),
+        device_checks=device_checks,
     )
     results = run(inputs)
+    if held:
+        # The camera cannot be opened twice: the running app has opened every device before it
+        # reported READY=1, which is the check that counts while it runs.
+        from terminal.selftest.report import SKIP, Result
+
+        results.insert(
+            1,
+            Result(
+                "devices",
+                "장치",
+                "devices",
+                SKIP,
+                "실행 중인 단말기가 사용 중 (준비 완료 = 장치 정상)",
+                "held by the running terminal (its READY means they opened); "
+                "--devices-anyway to open them too",
+            ),
+        )
     print(to_json(results) if args.json else to_text(results))
     return exit_code(results)
 
@@ -87,5 +111,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--no-devices", action="store_true", help="skip the hardware adapters' checks"
+    )
+    parser.add_argument(
+        "--devices-anyway",
+        action="store_true",
+        help="open the devices even while the terminal service runs (a camera may be busy)",
     )
     parser.set_defaults(handler=_run)
