@@ -79,7 +79,19 @@ def bench_sync(repeat: int) -> None:
     run(repeat)
 
 
-SECTIONS = {"encode": bench_encode, "scan": bench_scan, "ledger": bench_ledger, "sync": bench_sync}
+def bench_display(repeat: int) -> None:
+    from terminal.bench.display import bench_display as run
+
+    run(repeat)
+
+
+SECTIONS = {
+    "encode": bench_encode,
+    "scan": bench_scan,
+    "ledger": bench_ledger,
+    "sync": bench_sync,
+    "display": bench_display,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -114,7 +114,8 @@ class FramebufferDisplay:
         if band is None:
             return False
         first, last = band
-        os.pwrite(self._fd, rows[first : last + 1].tobytes(), first * self.geometry.stride)
+        # A slice of whole rows is contiguous: pwrite takes it as a buffer, without a copy.
+        os.pwrite(self._fd, rows[first : last + 1], first * self.geometry.stride)
         self._last = rows
         return True
 

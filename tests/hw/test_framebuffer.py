@@ -118,3 +118,15 @@ def test_the_real_framebuffer_takes_a_test_pattern():
     assert display.show(pattern_image(layout, "hardware test"))
     assert geometry.source == "ioctl"
     display.close()
+
+
+@pytest.mark.parametrize("bpp", [16, 32])
+def test_a_panel_wired_blue_first_gets_its_channels_swapped(bpp):
+    from terminal.hw.pixels import PixelFormat, pack
+
+    image = Image.new("RGB", (4, 2), (255, 0, 0))  # pure red
+    swapped = PixelFormat(bpp, 0, 11 if bpp == 16 else 16)
+    shown = decode(pack(image, swapped, 4 * bpp // 8).tobytes(), (4, 2), bpp, 4 * bpp // 8)
+    # Read with the standard layout, red lands in the blue channel.
+    assert tuple(shown[0, 0]) == ((0, 0, 248) if bpp == 16 else (0, 0, 255))
+    assert swapped.name == ("BGR565" if bpp == 16 else "XBGR8888")
