@@ -70,7 +70,8 @@ class WindowDisplay:
             ) from None
         pygame.display.set_caption(title)
         self._keys = key_table(pygame)
-        self._pending: deque[tuple[Key, float | None]] = deque()
+        # Bounded: with another input in use nobody drains the window's keys.
+        self._pending: deque[Key] = deque(maxlen=64)
         self.targets: tuple[TouchTarget, ...] = ()
         self.closed_by_user = False
         self._last: bytes | None = None
@@ -100,18 +101,22 @@ class WindowDisplay:
             if event.type == pygame.QUIT:
                 self.closed_by_user = True
             elif event.type == pygame.KEYDOWN and event.key in self._keys:
-                self._pending.append((self._keys[event.key], None))
+                self._pending.append(self._keys[event.key])
             elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                 x, y = event.pos[0] // self.scale, event.pos[1] // self.scale
                 key = hit(self.targets, x, y)
                 if key is not None:
-                    self._pending.append((key, None))
+                    self._pending.append(key)
 
     def take_keys(self, now: float, wait_ms: int = 0) -> list[KeyEvent]:
         self.pump(wait_ms)
-        events = [KeyEvent(key, now, "window") for key, _ in self._pending]
+        events = [KeyEvent(key, now, "window") for key in self._pending]
         self._pending.clear()
         return events
+
+    @property
+    def key_count(self) -> int:
+        return len(self._keys)
 
     def check(self) -> DeviceCheck:
         pygame = self._pg
@@ -150,7 +155,7 @@ class WindowInput:
         return self.window.take_keys(now, timeout_ms)
 
     def check(self) -> DeviceCheck:
-        return DeviceCheck("input", self.name, "window", {"keys": str(len(self.window._keys))})
+        return DeviceCheck("input", self.name, "window", {"keys": str(self.window.key_count)})
 
     def close(self) -> None:
         """The window belongs to the display; closing input leaves it open."""

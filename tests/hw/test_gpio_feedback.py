@@ -165,3 +165,24 @@ def test_the_recording_fake_keeps_what_was_played():
     feedback.play(Signal.SUCCESS)
     assert feedback.played == [Signal.SUCCESS]
     assert sum(step.buzzer for step in feedback.steps_played()) == 2  # two beeps
+
+
+@pytest.mark.hardware
+def test_real_pins_follow_a_refusal_on_the_pi():
+    """On a Pi: the buzzer and red LED pins read back on, then off, on the lgpio factory."""
+    from terminal.hw.gpio import pin_factory
+
+    factory = pin_factory("lgpio")
+    seen = []
+
+    def wait(seconds):  # reads the real pins at each step instead of sleeping through it
+        seen.append((feedback.buzzer.value, feedback.red.value))
+        return False
+
+    feedback = GpioFeedback(Gpio(), FeedbackSettings(), Sound(), factory, wait=wait)
+    try:
+        feedback.play(Signal.REFUSAL)
+        assert seen == [(1, 1), (0, 1)]
+        assert (feedback.buzzer.value, feedback.red.value) == (0, 0)
+    finally:
+        feedback.close()
