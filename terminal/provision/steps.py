@@ -296,11 +296,30 @@ def step_software(run: Run, state: dict) -> str:
         opt, options.source, reuse_deps=options.reuse_deps, wheels=options.wheels
     )
     moved = software.switch_current(opt, name)
+    if _command_link(run):
+        run.changed(f"{COMMAND_LINK} → the current release")
     state["release"], state["software_changed"] = name, fresh or moved
     if not (fresh or moved):
         return f"변경 없음 / unchanged: {name} is current"
     run.changed(f"software {name}")
     return f"설치 / installed: {opt / 'releases' / name}, current → {name}"
+
+
+COMMAND_LINK = Path("/usr/local/bin/qr-terminal")
+
+
+def _command_link(run: Run) -> bool:
+    """`qr-terminal` on the PATH, following `current` (so updates move it too)."""
+    link = under(run.options.root, COMMAND_LINK)
+    target = OPT_DIR / "current" / "venv" / "bin" / "qr-terminal"
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return False
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".qr-terminal.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+    return True
 
 
 def step_config(run: Run, state: dict) -> str:

@@ -82,6 +82,8 @@ def test_first_run_provisions_everything(server, provisioned, capsys):
     assert (root / "etc/systemd/system/qr-terminal.service").is_file()
     current = root / "opt/qr-terminal/current"
     assert current.is_symlink() and (current / "venv/bin/qr-terminal").is_file()
+    command = root / "usr/local/bin/qr-terminal"
+    assert os.readlink(command) == "/opt/qr-terminal/current/venv/bin/qr-terminal"
     # The key is never printed; user creation and systemctl are printed, not run.
     key_text = (state / "device-key.pem").read_text()
     assert "PRIVATE KEY" not in out and key_text.splitlines()[1] not in out
