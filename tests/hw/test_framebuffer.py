@@ -2,6 +2,8 @@
 and XRGB8888 with stride padding, rotation, and only the changed rows rewritten."""
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +132,31 @@ def test_a_panel_wired_blue_first_gets_its_channels_swapped(bpp):
     # Read with the standard layout, red lands in the blue channel.
     assert tuple(shown[0, 0]) == ((0, 0, 248) if bpp == 16 else (0, 0, 255))
     assert swapped.name == ("BGR565" if bpp == 16 else "XBGR8888")
+
+
+@pytest.mark.skipif(
+    shutil.which("cc") is None or not Path("/usr/include/linux/fb.h").exists(),
+    reason="needs a C compiler and the kernel headers (linux-libc-dev) to read linux/fb.h",
+)
+def test_the_ioctl_structs_match_the_kernels_header(tmp_path):
+    """The ioctl path only runs on a real framebuffer; pin its struct layout to linux/fb.h."""
+    from terminal.hw.framebuffer import _FIX, _VAR, FBIOGET_FSCREENINFO, FBIOGET_VSCREENINFO
+
+    source = tmp_path / "fb.c"
+    source.write_text(
+        "#include <linux/fb.h>\n#include <stdio.h>\n#include <stddef.h>\n"
+        'int main(void){printf("%zu %zu %zu %zu %zu %u %u\\n",'
+        "offsetof(struct fb_var_screeninfo, bits_per_pixel),"
+        "offsetof(struct fb_var_screeninfo, red.offset),"
+        "offsetof(struct fb_var_screeninfo, blue.offset),"
+        "offsetof(struct fb_fix_screeninfo, line_length),"
+        "sizeof(struct fb_fix_screeninfo),"
+        "(unsigned) FBIOGET_VSCREENINFO, (unsigned) FBIOGET_FSCREENINFO); return 0;}\n"
+    )
+    subprocess.run(["cc", "-o", str(tmp_path / "fb"), str(source)], check=True, timeout=60)
+    out = subprocess.run([str(tmp_path / "fb")], capture_output=True, text=True, check=True)
+    bpp, red, blue, line_length, fix_size, get_var, get_fix = map(int, out.stdout.split())
+    assert (bpp, red, blue) == (6 * 4, 8 * 4, 14 * 4)  # the fields read_geometry takes
+    assert line_length == _FIX.size - 4 and fix_size <= 128
+    assert _VAR.size <= 160
+    assert (get_var, get_fix) == (FBIOGET_VSCREENINFO, FBIOGET_FSCREENINFO)
