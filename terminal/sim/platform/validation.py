@@ -70,10 +70,10 @@ def parse_json(body: bytes) -> object:
     return json.loads(body, parse_float=_reject_float, parse_constant=_reject_constant)
 
 
-# openapi-core knows application/json; problem documents are JSON too, the spec is text.
+# openapi-core knows application/json; problem documents are JSON too, and the spec is YAML.
 _DESERIALIZERS = {
     "application/problem+json": lambda value, **parameters: json.loads(value),
-    "application/yaml": lambda value, **parameters: value.decode("utf-8"),
+    "application/yaml": lambda value, **parameters: yaml.safe_load(value),
 }
 
 
