@@ -20,6 +20,7 @@ class Device:
     tls: TlsFiles
     folder: Path
     url: str
+    merchant: dict
 
     def client(self, **options) -> PlatformClient:
         return PlatformClient.connect(self.url, self.tls, Timeouts(5, 10), **options)
@@ -39,7 +40,7 @@ def enroll_device(server: PlatformServer, folder: Path, serial: str = "SERIAL-1"
     tls = TlsFiles(
         ca=folder / "platform-ca.pem", cert=folder / "device.crt", key=folder / "device.key"
     )
-    return Device(enrolled.device_id, key, tls, folder, server.url)
+    return Device(enrolled.device_id, key, tls, folder, server.url, dict(enrolled.merchant))
 
 
 def platform_records(server: PlatformServer, device_id: str) -> dict[str, str]:
