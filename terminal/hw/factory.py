@@ -257,6 +257,7 @@ def open_camera(camera_config, paths_config, scene=None, env=None) -> Camera:
 
 def check_camera(camera: Camera) -> DeviceCheck:
     """Starts the camera, reads one frame, stops it: what the self-test reports."""
+    where = str(getattr(camera, "device", "") or getattr(camera, "path", ""))
     try:
         camera.start()
         try:
@@ -264,11 +265,11 @@ def check_camera(camera: Camera) -> DeviceCheck:
         finally:
             camera.stop()
     except CameraError as error:
-        return DeviceCheck("camera", camera.name, "", {}, str(error))
+        return DeviceCheck("camera", camera.name, where, {}, str(error))
     if frame is None:
-        return DeviceCheck("camera", camera.name, "", {}, "camera: the source gave no frame")
+        return DeviceCheck("camera", camera.name, where, {}, "camera: the source gave no frame")
     height, width = frame.gray.shape
-    return DeviceCheck("camera", camera.name, "", {"frame": f"{width}×{height}"})
+    return DeviceCheck("camera", camera.name, where, {"frame": f"{width}×{height}"})
 
 
 def _check_one(kind: str, config, env, display) -> DeviceCheck | None:
