@@ -26,6 +26,7 @@ GROUPS = (
     "maintain",
     "sync",
     "hw",
+    "platform",
 )
 
 EXIT_BAD_INPUT = 2
