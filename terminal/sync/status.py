@@ -6,10 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 HOUR_MS = 3_600_000
+SAVE_EVERY_SECONDS = 5.0  # a change of contact times alone is saved at most this often
+TIMES = frozenset({"last_contact_ms", "last_success_ms"})
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,27 @@ class StatusBoard:
     def __init__(self, path: Path | None = None):
         self.current = SyncStatus()
         self.path = path  # where `qr-terminal sync status` finds it from another process
+        self._lock = threading.Lock()  # the sync thread and the app's contact reports
+        self._saved_at = float("-inf")
 
     def update(self, **changes) -> SyncStatus:
-        new = dataclasses.replace(self.current, **changes)
-        if new != self.current:
-            self.current = new
-            self._save(new)
-        return new
+        with self._lock:
+            new = dataclasses.replace(self.current, **changes)
+            if new != self.current:
+                old, self.current = self.current, new
+                only_times = all(
+                    getattr(old, f.name) == getattr(new, f.name)
+                    for f in dataclasses.fields(SyncStatus)
+                    if f.name not in TIMES
+                )
+                if not only_times or time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
+                    self._save(new)
+            return new
 
     def _save(self, status: SyncStatus) -> None:
         if self.path is None:
             return
+        self._saved_at = time.monotonic()
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(dataclasses.asdict(status)), encoding="utf-8")
         os.replace(temporary, self.path)

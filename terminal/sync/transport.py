@@ -176,6 +176,8 @@ def decode_json(headers: Mapping[str, str], raw: bytes) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
         raise MalformedResponse(f"answer is not valid JSON: {error}") from None
+    except RecursionError:
+        raise MalformedResponse("answer is JSON nested too deeply to read") from None
 
 
 def _problem_or_none(status: int, headers: Mapping[str, str], raw: bytes) -> Problem | None:

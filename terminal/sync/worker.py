@@ -267,24 +267,36 @@ class SyncWorker:
         return next((p for p in problems if p), None)
 
     def check_time(self) -> str | None:
-        """Asks the platform for signed time; a verified answer feeds the trusted clock."""
+        """Asks the platform for signed time; a verified answer feeds the trusted clock. A
+        signature by a key we do not know yet (rotation) fetches the keys once, rate-limited."""
         nonce = new_nonce()
         sent = self.clock.monotonic()
         answer = self.client.signed_time(nonce)
         received = self.clock.monotonic()
-        keys = self.keys.keys if self.keys is not None else {}
-        try:
-            platform_ms = verify_signed_time(
-                answer, nonce=nonce, device_id=self.device_id, keys=keys
-            )
-        except JwsError as error:
-            if self.keys is not None and "unknown key" in str(error):
-                self.keys.unknown_wanted = True  # refreshed on the next pass (rate-limited)
-            return f"signed time not trusted: {error}"
-        except SyncError as error:
-            return f"signed time not trusted: {error}"
-        self.trusted.record_platform_time(platform_ms, sent, received)
-        return None
+        for attempt in (1, 2):
+            keys = self.keys.keys if self.keys is not None else {}
+            try:
+                platform_ms = verify_signed_time(
+                    answer, nonce=nonce, device_id=self.device_id, keys=keys
+                )
+            except JwsError as error:
+                unknown = "unknown key" in str(error) and self.keys is not None
+                if unknown and attempt == 1:
+                    self.keys.unknown_wanted = True
+                    if self.keys.refresh(self.client.keys, self.clock.monotonic()):
+                        continue
+                return f"signed time not trusted: {error}"
+            except SyncError as error:
+                return f"signed time not trusted: {error}"
+            self.trusted.record_platform_time(platform_ms, sent, received)
+            return None
+        return "signed time not trusted: unknown key after a refresh"
+
+    def unknown_key(self, kid: str) -> None:
+        """The app met a code signed by a key we lack: fetch the keys soon (rate-limited)."""
+        if self.keys is not None and kid not in self.keys.keys:
+            self.keys.note_unknown(kid)
+            self.wake()
 
     def check_config(self) -> str | None:
         etag, pushed = self.client.config(self.config.etag)

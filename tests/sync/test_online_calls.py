@@ -177,10 +177,13 @@ def test_keys_time_and_config_from_the_simulator(server, device, tmp_path):
     worker.cycle()
     assert trusted.state().trusted
 
-    # Rotation: a new signing key; a signed time names it, the cache fetches it.
-    server.call(lambda p: p.keys.rotate(p.clock.now_ms()))
+    # Rotation: a new signing key signs the time; the unknown key id fetches the keys at once.
+    new_kid = server.call(lambda p: p.keys.rotate(p.clock.now_ms()))
+    assert new_kid not in keys.keys
+    trusted.platform = None
     worker.cycle()
-    assert trusted.state().trusted
+    assert new_kid in keys.keys and worker.status.current.problem is None
+    assert trusted.platform is not None and trusted.state().trusted
     ledger.close()
 
 
