@@ -125,3 +125,21 @@ def test_main_service_settings():
     )
     for family in settings["RestrictAddressFamilies"][0].split():
         assert family in {"AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK"}
+
+
+@pytest.mark.parametrize("unit", SERVICES)
+def test_exec_start_names_a_real_command(unit):
+    """Each unit runs a `qr-terminal` command line that the CLI accepts."""
+    import shlex
+
+    from terminal.cli import build_parser
+
+    line = next(
+        line.split("=", 1)[1]
+        for line in (UNITS / unit).read_text(encoding="utf-8").splitlines()
+        if line.startswith("ExecStart=")
+    )
+    argv = shlex.split(line)
+    assert argv[0] == "/opt/qr-terminal/current/venv/bin/qr-terminal"
+    args = build_parser().parse_args(argv[1:])
+    assert callable(args.handler)
