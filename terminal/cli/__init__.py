@@ -27,6 +27,8 @@ GROUPS = (
     "sync",
     "hw",
     "platform",
+    "run",
+    "report",
 )
 
 EXIT_BAD_INPUT = 2

@@ -122,3 +122,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     sale.add_argument("--key", type=Path, help="device key PEM (default: a throwaway key)")
     sale.add_argument("--device", type=Path, help="device file (default: provisioned or none)")
     sale.set_defaults(handler=_qr_sale)
+    from terminal.cli.static_qr import add_static  # `qr static`: the printed stand
+
+    add_static(qr_commands)

@@ -440,7 +440,7 @@ def test_z_report_adds_up():
         sale_entry("a", 9_500, "mpm", list_won=10_000, discount_won=500, city_won=950),
         sale_entry("b", 5_000, "cpm", offline=True, city_won=500),
         TxnEntry(
-            "c", 3, "refund", "mpm", 4_750, T0, discount_won=-250, city_won=-475, original_txn="a"
+            "c", 3, "refund", "mpm", 4_750, T0, discount_won=250, city_won=-475, original_txn="a"
         ),
         TxnEntry("d", 0, "stand", "mpm", 2_000, T0),
     ]
@@ -454,7 +454,8 @@ def test_z_report_adds_up():
 
 
 @pytest.mark.parametrize(
-    ("gross", "supply", "vat"), [(11_000, 10_000, 1_000), (1_000, 909, 91), (0, 0, 0), (5, 5, 0)]
+    ("gross", "supply", "vat"),
+    [(11_000, 10_000, 1_000), (1_000, 909, 91), (0, 0, 0), (5, 5, 0), (-1_000, -909, -91)],
 )
 def test_vat_split(gross, supply, vat):
     assert split_vat(gross) == (supply, vat)

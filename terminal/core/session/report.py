@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from terminal.core.records import Record
 from terminal.core.session.model import TxnEntry, ZReport
 
 BP_PER_WHOLE = 10_000
@@ -20,9 +21,11 @@ def upfront_discount(list_won: int, discount_bp: int) -> int:
 
 
 def split_vat(gross_won: int) -> tuple[int, int]:
-    """(supply, VAT) of a VAT-inclusive amount: supply rounded half up, VAT the rest."""
-    supply = (gross_won * 100 * 2 + (100 + VAT_RATE_PERCENT)) // ((100 + VAT_RATE_PERCENT) * 2)
-    return supply, gross_won - supply
+    """(supply, VAT) of a VAT-inclusive amount: VAT is 1/11 rounded half up (as the printed
+    receipt says), supply the rest; a negative amount (a refund) mirrors a positive one."""
+    sign = -1 if gross_won < 0 else 1
+    vat = (abs(gross_won) * 2 + 11) // 22
+    return sign * (abs(gross_won) - vat), sign * vat
 
 
 def refunded_won(entries: Iterable[TxnEntry], txn_id: str) -> int:
@@ -40,9 +43,13 @@ def signed_amount(entry: TxnEntry) -> int:
 
 
 def z_report(entries: Iterable[TxnEntry], close_seq: int = 0) -> ZReport:
+    vat = supply = 0
     counts = {"sales": 0, "mpm": 0, "cpm": 0, "stand": 0, "offline": 0, "refund": 0}
     sums = {"sales": 0, "mpm": 0, "cpm": 0, "stand": 0, "refund": 0, "discount": 0, "cash": 0}
     for entry in entries:
+        # VAT per transaction, as each receipt shows it: the rows of the CSV add up to this.
+        row_supply, row_vat = split_vat(signed_amount(entry))
+        supply, vat = supply + row_supply, vat + row_vat
         sums["cash"] += entry.cashback_won
         if entry.kind == "stand":
             counts["stand"] += 1
@@ -57,9 +64,8 @@ def z_report(entries: Iterable[TxnEntry], close_seq: int = 0) -> ZReport:
         else:
             counts["refund"] += 1
             sums["refund"] += entry.amount_won
-            sums["discount"] += entry.discount_won  # negative: the refund's share given back
+            sums["discount"] -= entry.discount_won  # the refund's share of the 선할인 comes back
     net = sums["sales"] + sums["stand"] - sums["refund"]
-    supply, vat = split_vat(net)
     return ZReport(
         sales_count=counts["sales"],
         sales_won=sums["sales"],
@@ -79,3 +85,36 @@ def z_report(entries: Iterable[TxnEntry], close_seq: int = 0) -> ZReport:
         vat_won=vat,
         close_seq=close_seq,
     )
+
+
+def entry_from_record(record: Record) -> TxnEntry:
+    """How the session and the reports see one journal record (not a day close)."""
+    benefits = record.benefits
+    return TxnEntry(
+        txn_id=record.txn_id,
+        seq=record.seq,
+        kind=record.kind,
+        method=record.method or "",
+        amount_won=record.amount_won,
+        time_ms=record.time_ms,
+        offline=record.offline,
+        list_won=record.list_won or record.amount_won,
+        discount_won=record.discount_won,
+        city_won=benefits.get("city_won", 0),
+        district_won=benefits.get("district_won", 0),
+        merchant_won=benefits.get("merchant_won", 0),
+        original_txn=record.refs.get("original_txn", ""),
+        token_id=record.refs.get("token_id", ""),
+        charge_id=record.refs.get("charge_id", ""),
+    )
+
+
+def since_last_close(records: Iterable[Record]) -> tuple[TxnEntry, ...]:
+    """The transactions after the newest day close, oldest first: what the next close covers."""
+    entries: list[TxnEntry] = []
+    for record in records:
+        if record.kind == "close":
+            entries.clear()
+        else:
+            entries.append(entry_from_record(record))
+    return tuple(entries)

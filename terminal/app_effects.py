@@ -1,0 +1,413 @@
+"""Carries out the session's commands for the app: signs sale QRs, asks the platform, decides
+offline, records in the ledger, prints, and answers each command with an event.
+
+Threads: the ledger and the offline decision run on the session thread (the caller of
+`execute`); platform calls and printing run on the app's I/O threads, which only post events
+back. A platform client belongs to one thread, so each I/O thread keeps its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from terminal.config.merchant import barcode_for, limits_for, rates_for, sale_for
+from terminal.core.benefits import Benefits, MonthToDate, sale_benefits
+from terminal.core.ids import uuid7
+from terminal.core.offline import accept_offline_token
+from terminal.core.receipt import ReceiptError, verify_receipt
+from terminal.core.sale_qr import build_sale_qr
+from terminal.core.session import commands as c
+from terminal.core.session.events import (
+    Authorized,
+    ChargePaid,
+    ChargeReady,
+    Committed,
+    DayClosed,
+    Declined,
+    LedgerFailed,
+    ReceiptAccepted,
+    SelfTestDone,
+)
+from terminal.core.session.model import TxnEntry
+from terminal.core.session.report import entry_from_record, since_last_close, z_report
+from terminal.hw.feedback import Signal
+from terminal.ledger.errors import LedgerError
+from terminal.sync.errors import PlatformUnreachable, SyncError
+
+log = logging.getLogger(__name__)
+
+# The two letters the e음 platform writes in customer tokens and receipts (docs/codes.md).
+PLATFORM_ISSUER = "IE"
+RECEIPT_MESSAGES = {
+    "wrong_charge": "다른 결제의 영수증입니다. 이 화면의 QR로 결제했는지 확인하세요.",
+    "wrong_amount": "영수증 금액이 결제 금액과 다릅니다.",
+    "wrong_sale": "다른 가게나 단말기의 QR로 결제한 영수증입니다.",
+    "wrong_issuer": "인천e음 영수증이 아닙니다.",
+    "bad_signature": "위조되었거나 손상된 영수증입니다.",
+    "unknown_key": "확인할 수 없는 영수증입니다. 네트워크 연결 후 다시 시도하세요.",
+}
+PLATFORM_REASONS = {
+    "token_used": "이미 사용된 결제 코드입니다. 새 코드를 요청하세요.",
+    "expired": "결제 코드의 유효시간(3분)이 지났습니다. 새 코드를 요청하세요.",
+    "unknown_token": "확인할 수 없는 결제 코드입니다.",
+    "insufficient_funds": "잔액이 부족합니다. 고객에게 충전을 요청하세요.",
+    "exceeds_remaining": "환불 가능 금액을 넘었습니다.",
+}
+FEEDBACK = {"approved": Signal.SUCCESS, "refused": Signal.REFUSAL, "alert": Signal.REFUSAL}
+
+
+@dataclass
+class OpenCharge:
+    payload: str
+    amount_won: int
+    registered: bool = False
+    watching: bool = False
+
+
+@dataclass
+class Effects:
+    """Everything the commands act on. `post` hands an event to the session's queue."""
+
+    config: object
+    ledger: object
+    device_key: object
+    clock: object  # .state() -> ClockState (the sync's TrustedClock)
+    keys: object  # .platform_keys.check_tagged (the sync's KeyCache)
+    post: object  # post(event) from any thread
+    show: object  # show(screen) on the session thread: draws the frame
+    feedback: object
+    printer: object | None = None
+    client_factory: object | None = None  # () -> PlatformClient, one per I/O thread
+    wake_sync: object = lambda: None
+    self_test: object = lambda: ()
+    io_threads: int = 4
+    charges: dict[str, OpenCharge] = field(default_factory=dict)
+    platform_benefits: dict[str, Benefits] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="app-io")
+        self.paper = ThreadPoolExecutor(1, thread_name_prefix="printer")
+        self._local = threading.local()
+        self._stopping = threading.Event()
+        self.rates = rates_for(self.config)
+
+    def close(self) -> None:
+        """Stops taking I/O work; calls in flight finish by their own timeouts (daemon-like)."""
+        self._stopping.set()
+        self.io.shutdown(wait=False, cancel_futures=True)
+        self.paper.shutdown(wait=False, cancel_futures=True)
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def execute(self, command) -> None:
+        handler = getattr(self, "_" + type(command).__name__, None)
+        if handler is None:
+            raise TypeError(f"no effect for {command!r}")
+        handler(command)
+
+    def _Show(self, command: c.Show) -> None:
+        self.show(command.screen)
+
+    def _Feedback(self, command: c.Feedback) -> None:
+        self.feedback.play(FEEDBACK[command.pattern])
+
+    def _SyncNow(self, command: c.SyncNow) -> None:
+        self.wake_sync()
+
+    def _SelfTest(self, command: c.SelfTest) -> None:
+        self._background(lambda: self.post(SelfTestDone(tuple(self.self_test()))))
+
+    # --- the charge (MPM) ------------------------------------------------------------------
+
+    def _CreateCharge(self, command: c.CreateCharge) -> None:
+        now = time.time()
+        sale = sale_for(self.config, command.amount_won, self.device_key.kid, now, os.urandom(8))
+        payload = build_sale_qr(sale, self.device_key.sign)
+        self.charges[sale.charge_id] = OpenCharge(payload, command.amount_won)
+        expires_ms = sale.expires_at * 1000
+        # Shown at once: the QR works offline too (the customer's receipt proves payment).
+        self.post(ChargeReady(command.request, sale.charge_id, payload, expires_ms))
+        if self.client_factory is not None:
+            self._background(lambda: self._register(sale.charge_id, expires_ms))
+
+    def _register(self, charge_id: str, expires_ms: int) -> None:
+        charge = self.charges.get(charge_id)
+        if charge is None:
+            return
+        try:
+            self._client().register_charge(charge_id, charge.amount_won, expires_ms, charge.payload)
+        except SyncError as error:
+            log.info("charge %s not registered (%s): offline receipts only", charge_id, error)
+            return
+        charge.registered = True
+        self._watch(charge_id)
+
+    def _watch(self, charge_id: str) -> None:
+        """Long-polls the charge until it is paid or no longer shown."""
+        wait = min(self.config.sync.long_poll_seconds, 25)
+        while charge_id in self.charges and not self._stopping.is_set():
+            try:
+                status = self._client().charge_status(charge_id, wait)
+            except SyncError:
+                if self._stopping.wait(1.0):
+                    return
+                continue
+            if status.status == "paid":
+                self.post(ChargePaid(charge_id, status.amount, status.receipt or ""))
+                return
+            if status.status != "pending":
+                return
+
+    def _CancelCharge(self, command: c.CancelCharge) -> None:
+        charge = self.charges.pop(command.charge_id, None)
+        if charge is not None and charge.registered and self.client_factory is not None:
+            self._background(lambda: self._cancel(command.charge_id))
+
+    def _cancel(self, charge_id: str) -> None:
+        try:
+            self._client().cancel_charge(charge_id)
+        except SyncError as error:
+            log.info("charge %s not cancelled at the platform: %s", charge_id, error)
+
+    def _VerifyReceipt(self, command: c.VerifyReceipt) -> None:
+        charge = self.charges.get(command.charge_id)
+        if charge is None:
+            self.post(Declined(command.request, "wrong_charge", RECEIPT_MESSAGES["wrong_charge"]))
+            return
+        try:
+            receipt = verify_receipt(
+                command.text,
+                self.keys.platform_keys.check_tagged,
+                sale_payload=charge.payload,
+                charge_id=command.charge_id,
+                amount_won=command.amount_won,
+                expected_issuer=PLATFORM_ISSUER,
+            )
+        except ReceiptError as error:
+            message = RECEIPT_MESSAGES.get(error.reason, "영수증을 확인할 수 없습니다.")
+            self.post(Declined(command.request, error.reason, message))
+            return
+        self.post(ReceiptAccepted(command.request, receipt.payment_ref.hex()))
+
+    # --- the customer's code (CPM) ---------------------------------------------------------
+
+    def _AuthorizeCode(self, command: c.AuthorizeCode) -> None:
+        if command.online and self.client_factory is not None:
+            self._background(lambda: self._authorize_online(command))
+        else:
+            self.decide_offline(command)
+
+    def _authorize_online(self, command: c.AuthorizeCode) -> None:
+        txn_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
+        barcode = command.text.isdigit()
+        try:
+            decision = self._client().authorize(
+                txn_id, command.text, command.amount_won, barcode=barcode
+            )
+        except PlatformUnreachable:
+            # The network went away: decide on the session thread, by the offline rules.
+            self.post(OfflineDecision(command))
+            return
+        except SyncError as error:
+            self.post(Declined(command.request, "platform", error.message_ko))
+            return
+        if not decision.approved:
+            reason = decision.reason or "declined"
+            message = PLATFORM_REASONS.get(reason, "결제가 거절되었습니다.")
+            self.post(Declined(command.request, reason, message))
+            return
+        token_id = decision.token_id or ""
+        if decision.benefits:
+            self.platform_benefits[token_id] = Benefits(
+                decision.benefits.get("city_won", 0),
+                decision.benefits.get("district_won", 0),
+                decision.benefits.get("merchant_won", 0),
+            )
+        self.post(Authorized(command.request, token_id, offline=False))
+
+    def decide_offline(self, command: c.AuthorizeCode) -> None:
+        """The offline rules, on the session thread (they read the ledger)."""
+        token, refused = accept_offline_token(
+            command.text,
+            command.amount_won,
+            check=self.keys.platform_keys.check_tagged,
+            expected_issuer=PLATFORM_ISSUER,
+            already_seen=self.ledger.seen,
+            limits=limits_for(self.config),
+            unsynced=self.ledger.unsynced(),
+            clock=self.clock.state(),
+            barcode=barcode_for(self.config),
+        )
+        if refused is not None:
+            self.post(Declined(command.request, refused.code, refused.message_ko))
+            return
+        self.post(Authorized(command.request, str(token.token_id), offline=True))
+
+    # --- the ledger ------------------------------------------------------------------------
+
+    def _RecordSale(self, command: c.RecordSale) -> None:
+        self.charges.pop(command.charge_id, None)
+        benefits = self.platform_benefits.pop(command.token_id, None) or sale_benefits(
+            command.amount_won, self.rates, MonthToDate()
+        )
+        try:
+            recorded = self.ledger.record_sale(
+                amount_won=command.amount_won,
+                method=command.method,
+                benefits=benefits,
+                clock=self.clock.state(),
+                offline=command.offline,
+                charge_id=command.charge_id or None,
+                token_id=command.token_id or None,
+                list_won=command.list_won,
+                discount_won=command.discount_won,
+            )
+        except LedgerError as error:
+            self.post(LedgerFailed(command.request, error.message_ko))
+            return
+        # The commit has returned: only now may the session show the sale approved.
+        self.post(Committed(command.request, entry_from_record(recorded.record)))
+        self.wake_sync()
+
+    def _RecordRefund(self, command: c.RecordRefund) -> None:
+        if self.client_factory is None:
+            self.post(
+                Declined(command.request, "offline", "환불은 플랫폼에 연결된 상태에서만 됩니다.")
+            )
+            return
+        self._background(lambda: self._refund_online(command))
+
+    def _refund_online(self, command: c.RecordRefund) -> None:
+        refund_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
+        try:
+            decision = self._client().refund(refund_id, command.original.txn_id, command.amount_won)
+        except SyncError as error:
+            self.post(Declined(command.request, "platform", error.message_ko))
+            return
+        if not decision.approved:
+            reason = decision.reason or "declined"
+            message = PLATFORM_REASONS.get(reason, "환불이 거절되었습니다.")
+            self.post(Declined(command.request, reason, message))
+            return
+        self.post(RefundApproved(command))
+
+    def record_refund(self, command: c.RecordRefund) -> None:
+        """After the platform approved it: the ledger, on the session thread."""
+        try:
+            recorded = self.ledger.record_refund(
+                original_txn=command.original.txn_id,
+                amount_won=command.amount_won,
+                clock=self.clock.state(),
+                void=command.void,
+            )
+        except LedgerError as error:
+            self.post(LedgerFailed(command.request, error.message_ko))
+            return
+        self.post(Committed(command.request, entry_from_record(recorded.record)))
+        self.wake_sync()
+
+    def _RecordClose(self, command: c.RecordClose) -> None:
+        try:
+            report = self.close_day()
+        except LedgerError as error:
+            self.post(LedgerFailed(command.request, error.message_ko))
+            return
+        self.post(DayClosed(command.request, report))
+
+    def close_day(self):
+        """Signs the close record; its Z report covers what came after the previous close."""
+        entries = self.today()
+        recorded = self.ledger.record_close(clock=self.clock.state())
+        self.wake_sync()
+        return z_report(entries, close_seq=recorded.record.seq)
+
+    def today(self) -> tuple[TxnEntry, ...]:
+        return since_last_close(journal_records(self.ledger.path))
+
+    # --- paper -----------------------------------------------------------------------------
+
+    def _PrintReceipt(self, command: c.PrintReceipt) -> None:
+        if self.printer is not None:
+            self.paper.submit(self._print, lambda: self.slip_image(command))
+
+    def _PrintReport(self, command: c.PrintReport) -> None:
+        if self.printer is not None:
+            from terminal.ui.report_image import draw_report
+
+            width, font = self.printer.paper_width, self.config.display.font
+            self.paper.submit(
+                self._print, lambda: draw_report(command.report, self.config, width, font)
+            )
+
+    def _print(self, make) -> None:
+        try:
+            self.printer.print_image(make())
+        except Exception as error:  # a printer fails in many library-specific ways
+            from terminal.core.session.events import DeviceTrouble
+
+            log.warning("printing failed: %s", error)
+            self.post(DeviceTrouble("printer", str(error)[:60]))
+
+    def slip_image(self, command: c.PrintReceipt):
+        from terminal.ui.slips import slip_for
+
+        entry = command.entry
+        at = datetime.fromtimestamp(entry.time_ms / 1000, ZoneInfo(self.config.locale.timezone))
+        slip = slip_for(self.config, entry, at, copy=command.copy)
+        from terminal.ui.receipt_image import draw_slip
+
+        return draw_slip(slip, self.printer.paper_width, self.config.display.font)
+
+    # --- threads ---------------------------------------------------------------------------
+
+    def _client(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.client_factory()
+        return client
+
+    def _background(self, work) -> None:
+        if self._stopping.is_set():
+            return
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # an I/O thread must not die silently with a flow waiting
+                log.exception("background work failed")
+
+        self.io.submit(run)
+
+
+def journal_records(database) -> list:
+    """Every record of the journal, oldest first, through the ledger's read-only connection
+    (WAL: safe beside the running ledger). Whole journal: a day close keeps the tail short to
+    walk, and the app reads it once at start and at each close."""
+    from terminal.ledger.export import journal_rows, open_read_only, payload_record
+
+    connection = open_read_only(database)
+    try:
+        return [payload_record(jws) for _, jws, _ in journal_rows(connection)]
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class OfflineDecision:
+    """App-internal: the platform could not be reached; decide by the offline rules."""
+
+    command: c.AuthorizeCode
+
+
+@dataclass(frozen=True)
+class RefundApproved:
+    """App-internal: the platform approved the refund; record it on the session thread."""
+
+    command: c.RecordRefund

@@ -1,0 +1,112 @@
+"""`qr-terminal report --day DATE [--csv]`: one day's transactions for an accountant, one row
+each, in columns that add up to the Z report's figures (the same functions make both)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+EXIT_BAD_INPUT = 2
+COLUMNS = (
+    "seq", "txn_id", "time", "kind", "method", "offline", "list_won", "discount_won",
+    "amount_won", "supply_won", "vat_won", "city_won", "district_won", "merchant_won",
+    "cashback_won", "original_txn", "token_id", "charge_id",
+)  # fmt: skip
+
+
+def day_entries(records, day: datetime.date, zone: ZoneInfo):
+    """The day's sales, refunds and voids (closes are not transactions), oldest first."""
+    from terminal.core.session.report import entry_from_record
+
+    return [
+        entry_from_record(record)
+        for record in records
+        if record.kind != "close"
+        and datetime.datetime.fromtimestamp(record.time_ms / 1000, zone).date() == day
+    ]
+
+
+def row(entry, zone: ZoneInfo) -> dict[str, object]:
+    """Signed so that each column sums to the day: a refund's amount, 선할인 and VAT count
+    against the day (its cashback is already negative in the record)."""
+    from terminal.core.session.report import signed_amount, split_vat
+
+    sign = 1 if entry.is_payment else -1
+    amount = signed_amount(entry)
+    supply, vat = split_vat(amount)
+    moment = datetime.datetime.fromtimestamp(entry.time_ms / 1000, zone)
+    return {
+        "seq": entry.seq,
+        "txn_id": entry.txn_id,
+        "time": moment.isoformat(timespec="seconds"),
+        "kind": entry.kind,
+        "method": entry.method,
+        "offline": int(entry.offline),
+        "list_won": sign * entry.gross_won,
+        "discount_won": sign * entry.discount_won,
+        "amount_won": amount,
+        "supply_won": supply,
+        "vat_won": vat,
+        "city_won": entry.city_won,
+        "district_won": entry.district_won,
+        "merchant_won": entry.merchant_won,
+        "cashback_won": entry.cashback_won,
+        "original_txn": entry.original_txn,
+        "token_id": entry.token_id,
+        "charge_id": entry.charge_id,
+    }
+
+
+def _report(args: argparse.Namespace) -> int:
+    from terminal.app_effects import journal_records
+    from terminal.config.loader import default_device_file, load_config
+    from terminal.core.session.report import z_report
+    from terminal.provision.layout import StateFiles
+    from terminal.ui.views_manage import report_lines
+
+    try:
+        day = datetime.date.fromisoformat(args.day)
+    except ValueError:
+        print(f"error: --day {args.day!r}: give a date as YYYY-MM-DD", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    device_file = args.device if args.device is not None else default_device_file()
+    config = load_config(device_file=device_file).config
+    database = args.db or StateFiles.from_paths(config.paths).database
+    if not database.is_file():
+        print(f"error: --db {database}: no such database; give the terminal's database",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
+    zone = ZoneInfo(config.locale.timezone)
+    entries = day_entries(journal_records(database), day, zone)
+    if args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for entry in entries:
+            writer.writerow(row(entry, zone))
+        return 0
+    print(f"{config.merchant.name_ko} · {config.device.id} · {day.isoformat()}")
+    for label, value in report_lines(z_report(entries)):
+        print(f"{label.strip()}: {value}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="one day's transactions: Z report figures, or --csv one row per transaction",
+        description="Reads the terminal's journal (read-only, safe while it runs). The CSV's "
+        "amount, 선할인, supply, VAT and cashback columns each add up to the Z report.",
+    )
+    parser.add_argument("--day", required=True, help="the day, YYYY-MM-DD, in locale.timezone")
+    parser.add_argument("--csv", action="store_true", help="CSV, one row per transaction")
+    parser.add_argument("--db", type=Path, help="the database (default: from paths)")
+    parser.add_argument(
+        "--device",
+        type=Path,
+        help="device file (default: $QR_TERMINAL_DEVICE_FILE or /etc/qr-terminal/device.toml)",
+    )
+    parser.set_defaults(handler=_report)
