@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -201,3 +203,24 @@ def test_plain_http_platform_is_refused(tmp_path, capsys):
     assert main(["provision", "--root", str(root), "--platform", "http://example.org"]) == 2
     assert "https://" in capsys.readouterr().err
     assert list(root.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing")
+def test_installed_units_verify_against_the_provisioned_tree(provisioned, tmp_path):
+    """The units as installed find their ExecStart in the tree provisioning made."""
+    root, _ = provisioned
+    verify_root = tmp_path / "verify"
+    shutil.copytree(root, verify_root, symlinks=True)
+    (verify_root / "usr/lib/systemd").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        "/usr/lib/systemd/system", verify_root / "usr/lib/systemd/system", symlinks=True
+    )
+    units = sorted(p.name for p in (verify_root / "etc/systemd/system").glob("qr-terminal*"))
+    assert len(units) == 5
+    result = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={verify_root}", *units],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
