@@ -3,68 +3,131 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _export(args: argparse.Namespace) -> int:
-    import sqlite3
-
-    from terminal.ledger.store import export_from_rows
+    from terminal.ledger.errors import LedgerError
+    from terminal.ledger.export import (
+        ExportRefused,
+        database_files,
+        export_lines,
+        first_device,
+        journal_rows,
+        open_read_only,
+        refuse_own_inputs,
+        write_new_file,
+    )
     from terminal.signing import DeviceKey, KeyFileError
 
-    # Every check before the output file is opened: a failed export leaves no empty file.
+    # Every check before the output is created: a failed export leaves no file behind.
     if not args.key:
-        print("error: --key DEVICE_KEY is needed to sign the export's end line", file=sys.stderr)
-        return 2
-    if not args.db.is_file():
-        print(f"error: {args.db}: no such database", file=sys.stderr)
-        return 2
+        return _fail("--key DEVICE_KEY is needed to sign the export's end line")
+    inputs = [*database_files(args.db), args.key]
+    try:
+        if args.out:
+            refuse_own_inputs(args.out, inputs)
+        if not args.db.is_file():
+            return _fail(f"{args.db}: no such database; give the terminal's database file")
+        db = open_read_only(args.db)  # first: a damaged database is reported before all else
+    except (LedgerError, ExportRefused) as error:
+        return _fail(str(error))
     try:
         key = DeviceKey.load(args.key)
-        # Read-only: export never writes, so it may run beside the terminal.
-        db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
-        rows = db.execute("SELECT seq, jws, hash FROM journal ORDER BY seq").fetchall()
     except KeyFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except sqlite3.DatabaseError as error:
-        print(f"error: {args.db}: {error}", file=sys.stderr)
-        return 2
-    device_id = args.device_id or _device_of(rows)
-    lines = export_from_rows(rows, key, device_id, int(time.time() * 1000))
-    if args.out:
-        args.out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    else:
-        for line in lines:
-            sys.stdout.write(line + "\n")
+        db.close()
+        return _fail(str(error))
+    try:
+        journal_device = first_device(db)
+        device_id = args.device_id or journal_device or ""
+        if journal_device and device_id != journal_device:
+            return _fail(f"--device-id {device_id} differs from the journal's {journal_device}")
+        lines = export_lines(journal_rows(db), key, device_id, int(time.time() * 1000))
+        if args.out:
+            write_new_file(args.out, lines, inputs, force=args.force)
+        else:
+            _write_stdout(lines)
+    except (LedgerError, ExportRefused) as error:
+        return _fail(str(error))
+    except OSError as error:
+        where = args.out.parent if args.out else "stdout"
+        return _fail(f"{where}: cannot write the export ({error.strerror or error})")
+    finally:
+        db.close()
     return 0
 
 
-def _device_of(rows) -> str:
-    from terminal.ledger.store import payload_record
+def _write_stdout(lines: Iterator[str]) -> None:
+    # Collected first: a key mismatch found at the last record must not leave half an export.
+    text = "".join(line + "\n" for line in lines)
+    sys.stdout.write(text)
 
-    return payload_record(rows[0][1]).device_id if rows else ""
+
+def _read_lines(path: Path) -> list[str]:
+    """The export's lines, refusing a line over MAX_LINE before reading it whole."""
+    from terminal.ledger.verify import MAX_LINE, ExportFormatError
+
+    lines = []
+    with path.open("r", encoding="utf-8") as file:
+        while line := file.readline(MAX_LINE + 2):
+            if len(line.rstrip("\n")) > MAX_LINE:
+                raise ExportFormatError(
+                    f"line {len(lines) + 1} is over {MAX_LINE} characters; not an export"
+                )
+            lines.append(line.rstrip("\n"))
+    return lines
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from cryptography import x509
-
-    from terminal.ledger.verify import verify_export
+    from terminal.ledger.certs import (
+        CertificateError,
+        load_certificates,
+        load_device_certificate,
+        verify_signed_by,
+    )
+    from terminal.ledger.verify import ExportFormatError
 
     try:
-        certificate = x509.load_pem_x509_certificate(args.cert.read_bytes())
-        lines = args.export.read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    problems = verify_export(lines, certificate.public_key())
-    for problem in problems:
+        certificate = load_device_certificate(args.cert)
+        if not args.ca:
+            return _fail(
+                "--ca CA_PEM is needed: the platform CA certificate that issued the device's "
+                "(a certificate alone says nothing about who holds it)"
+            )
+        authorities = load_certificates(args.ca, "CA")
+        lines = _read_lines(args.export)
+        report = verify_signed_by(lines, certificate, authorities)
+    except CertificateError as error:
+        return _fail(str(error))
+    except ExportFormatError as error:
+        return _fail(f"{args.export}: {error}")
+    except UnicodeDecodeError:
+        return _fail(f"{args.export}: not UTF-8 text; not a journal export")
+    except OSError as error:
+        return _fail(f"{error.filename or args.export}: {error.strerror or error}")
+    for problem in report.problems:
         print(problem)
-    records = sum(1 for line in lines if line.startswith('{"seq"'))
-    print(f"{records} records, {len(problems)} problem(s)", file=sys.stderr)
-    return 1 if problems else 0
+    end = report.end
+    if end:
+        exported = datetime.datetime.fromtimestamp(end.get("exported_ms", 0) / 1000, datetime.UTC)
+        print(
+            f"export of device {end.get('device_id')}: seq {end.get('first_seq', '?')}.."
+            f"{end.get('last_seq')}, exported {exported:%Y-%m-%d %H:%M:%S} UTC",
+            file=sys.stderr,
+        )
+    print(f"{report.records} records, {len(report.problems)} problem(s)", file=sys.stderr)
+    return 1 if report.problems else 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -75,13 +138,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--key", type=Path, help="device key, to sign the end line")
     export.add_argument("--device-id", help="device id (default: from the first record)")
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--force", action="store_true", help="replace an existing --out file")
     export.set_defaults(handler=_export)
     verify = actions.add_parser(
         "verify",
-        help="check signatures, chain, counter, time order, refunds; exit 0 only if all hold",
+        help="check signatures, chain, counter, time order, refunds and who signed; "
+        "exit 0 only if all hold",
     )
-    verify.add_argument(
-        "export", type=Path, metavar="EXPORT", help="the JSON-lines file journal export wrote"
-    )
+    verify.add_argument("export", type=Path, metavar="EXPORT")
     verify.add_argument("--cert", type=Path, required=True, help="the device certificate (PEM)")
+    verify.add_argument(
+        "--ca", type=Path, help="the platform CA certificate(s) that issued it (PEM); required"
+    )
     verify.set_defaults(handler=_verify)

@@ -1,6 +1,9 @@
-"""Crash testing: a writer process recording sales is killed with SIGKILL at random points,
-again and again; afterwards nothing reported approved may be missing or doubled, the counter
-has no gaps, and the chain verifies. Used by the test suite (200 kills) and `scripts/chaos`."""
+"""Crash and concurrency testing. SIGKILL: a writer process recording sales is killed at random
+points, again and again. Threads: one thread records sales while another claims and settles
+them (the sync thread's calls) and a third reads the journal through its own read-only
+connection (an export beside the terminal). Afterwards nothing reported approved may be missing
+or doubled, the counter has no gaps, and the chain verifies. Used by the test suite (few kills,
+few interleavings) and `scripts/chaos` (thousands of each)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,14 @@ import os
 import random
 import signal
 import sqlite3
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.core.benefits import Benefits
 from terminal.core.offline import ClockState
+from terminal.ledger.export import journal_rows, open_read_only
 from terminal.ledger.store import Ledger
 from terminal.ledger.verify import verify_export
 from terminal.signing import DeviceKey
@@ -27,6 +33,7 @@ class ChaosReport:
     approved: int
     records: int
     problems: list[str]
+    rounds: int = 0  # claim/settle rounds interleaved with the sales (threads only)
 
 
 def _writer(path: Path, key: DeviceKey, out_fd: int, first: int) -> None:
@@ -107,6 +114,88 @@ def _check(path: Path, key: DeviceKey, approved: list[str], kills: int) -> Chaos
     return ChaosReport(kills, len(approved), len(txns), problems)
 
 
+def run_interleavings(folder: Path, sales: int, seed: int = 0) -> ChaosReport:
+    """`sales` record_sale calls from one thread, claim/settle from another until every sale
+    is accepted, and read-only journal reads from a third; every error is a problem."""
+    path = folder / "threads.db"
+    key = DeviceKey.generate()
+    ledger = Ledger(path, key, DEVICE)
+    approved: list[str] = []
+    errors: list[str] = []
+    cycles = [0, 0]  # claim/settle rounds, reader passes
+    new_sale, done = threading.Event(), threading.Event()
+
+    def app() -> None:
+        for number in range(sales):
+            offline = number % 2 == 0
+            recorded = ledger.record_sale(
+                amount_won=1000 + number,
+                method="cpm",
+                benefits=Benefits(100, 20, 10),
+                clock=ClockState(T0 + number, True, T0),
+                offline=offline,
+                token_id=f"TOKEN-{number}",
+            )
+            approved.append(recorded.record.txn_id)
+            new_sale.set()
+        done.set()
+        new_sale.set()
+
+    def sync() -> None:
+        rng = random.Random(seed)
+        while True:
+            rows = ledger.claim(rng.randint(1, 8), T0)
+            if not rows:
+                if done.is_set() and ledger.queue()[0] == 0:
+                    return
+                new_sale.wait()
+                new_sale.clear()
+                continue
+            txns = [txn for txn, _ in rows]
+            accepted = [txn for txn in txns if rng.random() < 0.8]
+            ledger.settle(accepted, {}, [txn for txn in txns if txn not in accepted])
+            cycles[0] += 1
+
+    def reader() -> None:
+        while not done.is_set():
+            connection = open_read_only(path)
+            sum(1 for _ in journal_rows(connection))
+            connection.close()
+            cycles[1] += 1
+
+    def guarded(work):
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:  # every escape is a finding, reported below
+                errors.append(f"{work.__name__}: {type(error).__name__}: {error}")
+                done.set()
+                new_sale.set()
+
+        return run
+
+    threads = [threading.Thread(target=guarded(w), name=w.__name__) for w in (app, sync, reader)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: more interleavings per sale
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        ledger.close()
+    report = _check(path, key, approved, 0)
+    db = sqlite3.connect(path)
+    states = dict(db.execute("SELECT state, COUNT(*) FROM journal GROUP BY state").fetchall())
+    db.close()
+    if not errors and states != {"accepted": sales}:
+        errors.append(f"outbox states {states}, expected all {sales} accepted")
+    report.problems[:0] = errors
+    report.rounds = cycles[0]
+    return report
+
+
 def main() -> int:
     import argparse
     import tempfile
@@ -114,19 +203,32 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(prog="scripts/chaos", description=__doc__)
     parser.add_argument("--kills", type=int, default=2000)
+    parser.add_argument("--interleavings", type=int, default=10_000, help="sales across threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory() as folder:
-        report = run_chaos(Path(folder), args.kills, args.seed)
-    print(
-        f"{report.kills} SIGKILLs, {report.approved} sales approved, {report.records} records, "
-        f"{time.monotonic() - started:.0f} s"
-    )
-    for problem in report.problems:
+    problems = []
+    if args.kills:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as folder:
+            report = run_chaos(Path(folder), args.kills, args.seed)
+        print(
+            f"{report.kills} SIGKILLs, {report.approved} sales approved, {report.records} "
+            f"records, {time.monotonic() - started:.0f} s"
+        )
+        problems += report.problems
+    if args.interleavings:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as folder:
+            report = run_interleavings(Path(folder), args.interleavings, args.seed)
+        print(
+            f"threads: {report.approved} sales approved, {report.rounds} claim/settle rounds "
+            f"between them, {report.records} records, {time.monotonic() - started:.0f} s"
+        )
+        problems += report.problems
+    for problem in problems:
         print("PROBLEM:", problem)
-    print("ok" if not report.problems else "FAILED")
-    return 1 if report.problems else 0
+    print("ok" if not problems else "FAILED")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

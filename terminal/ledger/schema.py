@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from terminal.ledger.errors import LedgerCorrupt, LedgerReadOnly, SchemaTooNew
+from terminal.ledger.errors import LedgerCorrupt, SchemaTooNew, read_only, translate
 
 # Each entry moves the schema from version N to N+1. Append only; never edit a shipped one.
 MIGRATIONS = [
@@ -56,29 +56,41 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Opens (creating if absent) and migrates the database; refuses a damaged one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Opens (creating if absent) and migrates the database; refuses a damaged one.
+
+    The connection may be used from any thread (check_same_thread=False): the Ledger serializes
+    every use with its own lock (see terminal/ledger/store.py)."""
     existed = path.exists() and path.stat().st_size > 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise read_only(path, type(error).__name__) from None
     # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one transaction per event.
-    connection = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    try:
+        connection = sqlite3.connect(
+            path, isolation_level=None, timeout=5.0, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise translate(error, path) from None
     try:
         if existed:
+            # Before any write (WAL switch, migration): a damaged file stays as it was found.
             check = connection.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise sqlite3.DatabaseError(check)
+                raise LedgerCorrupt(
+                    f"{path} is damaged ({check}); it was left untouched: copy it for "
+                    "recovery, then provision a new database"
+                )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         migrate(connection)
-    except sqlite3.DatabaseError as error:
+    except sqlite3.Error as error:
         connection.close()
-        message = str(error)
-        if "readonly" in message or "read-only" in message:
-            raise LedgerReadOnly(f"{path}: {message}") from None
-        raise LedgerCorrupt(
-            f"{path} is damaged ({message}); it was left untouched: copy it for recovery, "
-            "then provision a new database"
-        ) from None
+        raise translate(error, path) from None
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

@@ -1,36 +1,62 @@
 """The Ledger: records each sale, refund, void and day close in one transaction, signed and
 chained, with its outbox entry, its seen token and the offline totals. A caller may report a
-sale approved only after the method returned: by then the commit (and its fsync) is done."""
+sale approved only after the method returned: by then the commit (and its fsync) is done.
+
+Threads (the rule, enforced):
+- One Ledger per process, shared by the app's session thread and the sync thread. It holds one
+  SQLite connection (opened with check_same_thread=False) and one lock; every public method
+  holds the lock for its whole run, so the two threads' calls are serialized and no caller ever
+  sees another's open transaction.
+- The scan worker thread must never call it: it posts scan events to the session, which decides
+  and records. A call from a thread named "scan-worker" (terminal/scan/worker.py), or from a
+  thread given to `forbid_thread`, raises LedgerMisuse at once, before touching anything.
+- Sync calls claim / settle / reclaim_stuck / queue / unsynced; their names and meaning are the
+  same as before this rule existed.
+
+Transactions: every write goes through `_transaction`: BEGIN IMMEDIATE, the work, COMMIT, or
+ROLLBACK on any failure, a failed COMMIT included. It refuses to start inside a transaction it
+did not open (LedgerMisuse): a sale can never silently join someone else's uncommitted work.
+Raw sqlite3 errors leave as the ledger's own types (errors.translate, by SQLite result code).
+
+Keys: opening refuses (KeyMismatch) a journal whose records another key signed. Replacing a key
+means a new database and a new certificate, never one chain signed by two keys.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.core.benefits import Benefits, refund_benefits
+from terminal.core.benefits import Benefits, Price, refund_benefits, refund_price
 from terminal.core.ids import uuid7
 from terminal.core.offline import ClockState, Unsynced
-from terminal.core.records import (
-    GENESIS_HASH,
-    Record,
-    canonical_json,
-    chain_hash,
-    record_from_json,
-)
+from terminal.core.records import GENESIS_HASH, Record, chain_hash
 from terminal.ledger.errors import (
-    LedgerError,
-    LedgerFull,
-    LedgerReadOnly,
+    LedgerConstraint,
+    LedgerMisuse,
     RefundRefused,
     TokenReplayed,
+    translate,
+)
+from terminal.ledger.export import (
+    export_lines,
+    journal_rows,
+    payload_record,
+    signer_mismatch,
 )
 from terminal.ledger.schema import connect
-from terminal.signing import DeviceKey, b64url_decode
+from terminal.signing import DeviceKey
+
+# The name terminal/scan/worker.py gives its thread; that thread must never call the ledger.
+SCAN_WORKER_THREAD = "scan-worker"
+
+__all__ = ["SCAN_WORKER_THREAD", "Ledger", "Recorded", "payload_record"]
 
 
 @dataclass(frozen=True)
@@ -39,77 +65,177 @@ class Recorded:
     jws: str
 
 
+def _serialized(method):
+    """Checks the calling thread, then runs the method holding the ledger's lock."""
+
+    @functools.wraps(method)
+    def run(self: Ledger, *args, **kwargs):
+        self._check_caller(method.__name__)
+        with self._lock:
+            if self._closed:
+                raise LedgerMisuse(f"Ledger.{method.__name__} called after close()")
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class Ledger:
-    """The only writer of the database. One instance per process; not thread-safe."""
+    """The only writer of the database. One per process; see the module docstring for threads."""
 
     def __init__(self, path: Path, key: DeviceKey, device_id: str):
         self.path, self.key, self.device_id = Path(path), key, device_id
-        self.db = connect(self.path)
+        self._lock = threading.RLock()
+        self._forbidden: set[int] = set()
+        self._closed = False
+        self._check_caller("open")
+        self.db = connect(self.path)  # tests and the benchmark read it; nothing else may
         self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
-        self.reclaim_stuck()
+        try:
+            self._check_signer()
+            self.reclaim_stuck()
+        except BaseException:
+            self.close()
+            raise
+
+    def forbid_thread(self, thread: threading.Thread) -> None:
+        """Makes calls from `thread` (e.g. another worker) raise LedgerMisuse."""
+        if thread.ident is None:
+            raise LedgerMisuse(f"thread {thread.name} has not started: it has no id yet")
+        self._forbidden.add(thread.ident)
+
+    def _check_caller(self, action: str) -> None:
+        current = threading.current_thread()
+        if current.name == SCAN_WORKER_THREAD or current.ident in self._forbidden:
+            raise LedgerMisuse(
+                f"Ledger.{action} called from thread {current.name!r}, which must not use the "
+                "ledger: post an event to the session thread instead"
+            )
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.db.close()
 
-    # --- writing ---------------------------------------------------------------------------
+    def _check_signer(self) -> None:
+        """The first and the newest record must be signed by our key (see KeyMismatch)."""
+        for order in ("ASC", "DESC"):
+            row = self._read(f"SELECT seq, jws FROM journal ORDER BY seq {order} LIMIT 1")
+            if row:
+                mismatch = signer_mismatch(row[1], self.key, f"{self.path} record seq {row[0]}")
+                if mismatch:
+                    raise mismatch
+
+    # --- the one way to write --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, landed: Callable[[], bool] | None = None) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any failure (a failed COMMIT included);
+        sqlite3 errors come out translated. Refuses to run inside a transaction it did not open.
+
+        SQLite can report a COMMIT as failed (interrupted, I/O error) after the commit became
+        durable. Then `landed()`, if given, asks the database whether the work is there: a
+        record by its txn id, a claim by its rows. Settle and reclaim need no probe: repeating
+        them is harmless, so their caller simply repeats them after an error."""
+        if self.db.in_transaction:
+            raise LedgerMisuse(
+                f"{self.path}: a transaction the ledger did not open is active on its "
+                "connection; refusing to write inside it (nothing was recorded)"
+            )
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            self._abandon()  # a BEGIN can fail after it opened the transaction (interrupted)
+            raise translate(error, self.path) from None
+        try:
+            yield
+        except BaseException as error:
+            self._abandon()
+            if isinstance(error, sqlite3.Error):
+                raise translate(error, self.path) from None
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as error:
+            if not self.db.in_transaction and landed is not None and self._probe(landed):
+                return
+            self._abandon()
+            raise translate(error, self.path) from None
+
+    def _probe(self, landed: Callable[[], bool]) -> bool:
+        try:
+            return landed()
+        except sqlite3.Error:
+            return False
+
+    def _abandon(self) -> None:
+        self._last = None  # re-read the head: never trust a cache across a failed write
+        # SQLite may already have rolled back by itself (after SQLITE_FULL, for one).
+        if self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+        if self.db.in_transaction:
+            # The ROLLBACK failed too (interrupted, I/O error). Closing the connection makes
+            # SQLite roll back; a fresh one starts clean. If even that fails, the next call
+            # fails in `connect` again rather than writing into a transaction of unknown state.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            self.db = connect(self.path)
+
+    def _read(self, sql: str, parameters: tuple = ()) -> tuple | None:
+        try:
+            return self.db.execute(sql, parameters).fetchone()
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    # --- records ---------------------------------------------------------------------------
 
     def _append(
-        self,
-        make: Callable[[int, str], Record],
-        *,
-        offline: bool,
-        token_id: str | None = None,
-        reads: bool = False,
+        self, make: Callable[[int, str], Record], *, offline: bool, token_id: str | None = None
     ) -> Recorded:
-        """Builds, signs and stores one record in one transaction.
+        """Builds, signs and stores one record (its outbox entry and seen token are the same
+        row, schema.py) in one transaction: the head, any reads `make` does, and the INSERT."""
+        made: list[Record] = []
 
-        A record whose making reads the journal (`reads`: refunds, day close) gets an IMMEDIATE
-        transaction around the reads and the INSERT. A sale reads nothing: its single INSERT is
-        a transaction by itself, which saves two round trips on the path every sale takes.
-        """
-        if reads:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise _translate(error) from None
+        def landed() -> bool:
+            row = self.db.execute(
+                "SELECT 1 FROM journal WHERE txn_id = ?", (made[0].txn_id,)
+            ).fetchone()
+            return row is not None
+
         try:
-            seq, prev_hash = self._head()
-            record: Record = make(seq, prev_hash)
-            jws = self.key.jws(record.canonical())
-            link = chain_hash(jws)
-            original = record.refs.get("original_txn")
-            # One row is the record, its outbox entry and its seen token (schema.py).
-            self.db.execute(
-                "INSERT INTO journal (seq, txn_id, kind, method, amount_won, original_txn, "
-                "time_ms, offline, token_id, hash, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    record.txn_id,
-                    record.kind,
-                    record.method,
-                    record.amount_won,
-                    original,
-                    record.time_ms,
-                    int(offline),
-                    token_id,
-                    link,
-                    jws,
-                ),
-            )
-            if reads:
-                self.db.execute("COMMIT")
-            self._last = (seq, link)
-        except sqlite3.IntegrityError as error:
-            self._rollback()
-            if "token_id" in str(error):
+            with self._transaction(landed):
+                seq, prev_hash = self._head()
+                record = make(seq, prev_hash)
+                made.append(record)
+                jws = self.key.jws(record.canonical())
+                link = chain_hash(jws)
+                self.db.execute(
+                    "INSERT INTO journal (seq, txn_id, kind, method, amount_won, original_txn, "
+                    "time_ms, offline, token_id, hash, jws) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        seq,
+                        record.txn_id,
+                        record.kind,
+                        record.method,
+                        record.amount_won,
+                        record.refs.get("original_txn"),
+                        record.time_ms,
+                        int(offline),
+                        token_id,
+                        link,
+                        jws,
+                    ),
+                )
+        except LedgerConstraint:
+            # Which constraint is a question for the data, not for the error's text.
+            if token_id is not None and self._read(
+                "SELECT 1 FROM journal WHERE token_id = ?", (token_id,)
+            ):
                 raise TokenReplayed(f"token {token_id} was already used on this terminal") from None
-            raise LedgerError(f"integrity: {error}") from None
-        except sqlite3.OperationalError as error:
-            self._rollback()
-            raise _translate(error) from None
-        except BaseException:
-            self._rollback()
             raise
+        self._last = (seq, link)
         return Recorded(record, jws)
 
     def _head(self) -> tuple[int, str]:
@@ -120,13 +246,6 @@ class Ledger:
             ).fetchone()
             self._last = (row[0], row[1]) if row else (0, GENESIS_HASH)
         return self._last[0] + 1, self._last[1]
-
-    def _rollback(self) -> None:
-        self._last = None  # re-read the head: never trust a cache across a failed write
-        # SQLite may already have rolled back by itself (after SQLITE_FULL, for one).
-        if self.db.in_transaction:
-            with contextlib.suppress(sqlite3.OperationalError):
-                self.db.execute("ROLLBACK")
 
     def _new_record(self, seq, prev_hash, clock: ClockState, **fields) -> Record:
         return Record(
@@ -139,6 +258,7 @@ class Ledger:
             **fields,
         )
 
+    @_serialized
     def record_sale(
         self,
         *,
@@ -149,7 +269,12 @@ class Ledger:
         offline: bool,
         charge_id: str | None = None,
         token_id: str | None = None,
+        list_won: int | None = None,
+        discount_won: int = 0,
     ) -> Recorded:
+        """A sale. A customer token, online or offline, enters the seen set with it: the same
+        token can never be accepted again on this terminal, on either path. `amount_won` is
+        what the customer was charged; with a 선할인, list_won and discount_won say how."""
         refs = {k: v for k, v in (("charge_id", charge_id), ("token_id", token_id)) if v}
         return self._append(
             lambda seq, prev: self._new_record(
@@ -162,11 +287,14 @@ class Ledger:
                 benefits=benefits.as_dict(),
                 refs=refs,
                 offline=offline,
+                list_won=list_won,
+                discount_won=discount_won,
             ),
             offline=offline,
-            token_id=token_id if offline else None,
+            token_id=token_id or None,
         )
 
+    @_serialized
     def record_refund(
         self, *, original_txn: str, amount_won: int, clock: ClockState, void: bool = False
     ) -> Recorded:
@@ -180,6 +308,8 @@ class Ledger:
                 )
             sale = Benefits(**{k: v for k, v in original.benefits.items() if k != "total_won"})
             reversed_benefits = refund_benefits(original.amount_won, sale, refunded, amount)
+            # A 선할인 comes back in proportion: list and discount add up to the sale's exactly.
+            back = refund_price(Price(original.list_won, original.discount_won), refunded, amount)
             return self._new_record(
                 seq,
                 prev,
@@ -190,9 +320,11 @@ class Ledger:
                 benefits=reversed_benefits.as_dict(),
                 refs={"original_txn": original_txn},
                 offline=False,
+                list_won=back.list_won,
+                discount_won=back.discount_won,
             )
 
-        return self._append(make, offline=False, reads=True)
+        return self._append(make, offline=False)
 
     def _refundable(self, original_txn: str) -> tuple[Record, int]:
         row = self.db.execute(
@@ -206,6 +338,7 @@ class Ledger:
         ).fetchone()[0]
         return payload_record(row[0]), refunded
 
+    @_serialized
     def record_close(self, *, clock: ClockState) -> Recorded:
         """A day close: totals by kind and method since the previous close, and the seq range."""
 
@@ -219,8 +352,9 @@ class Ledger:
                 "SELECT jws FROM journal WHERE seq > ? ORDER BY seq", (last_close,)
             ):
                 record = payload_record(jws)
-                key = f"{record.kind}_{record.method}"
-                entry = totals.setdefault(key, {"count": 0, "amount_won": 0})
+                entry = totals.setdefault(
+                    f"{record.kind}_{record.method}", {"count": 0, "amount_won": 0}
+                )
                 entry["count"] += 1
                 entry["amount_won"] += record.amount_won
                 benefits += record.benefits.get("total_won", 0)
@@ -243,119 +377,107 @@ class Ledger:
                 close=close,
             )
 
-        return self._append(make, offline=False, reads=True)
+        return self._append(make, offline=False)
 
+    @_serialized
     def note_trusted_time(self, now_ms: int) -> None:
         """Remembers a time known to be right (after NTP sync), for the next boot's clock check."""
-        self.db.execute(
-            "INSERT INTO meta VALUES ('last_trusted_ms', ?) ON CONFLICT(key) DO UPDATE SET "
-            "value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-            (str(now_ms),),
-        )
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO meta VALUES ('last_trusted_ms', ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (str(now_ms),),
+            )
 
     # --- outbox (sync asks the ledger to change states: one writer) -------------------------
 
+    @_serialized
     def reclaim_stuck(self) -> int:
         """Rows left 'sending' by a crash go back to 'pending'; returns how many."""
-        return self.db.execute(
-            "UPDATE journal SET state = 'pending' WHERE state = 'sending'"
-        ).rowcount
+        with self._transaction():
+            return self.db.execute(
+                "UPDATE journal SET state = 'pending' WHERE state = 'sending'"
+            ).rowcount
 
+    @_serialized
     def claim(self, limit: int, now_ms: int) -> list[tuple[str, str]]:
         """Marks up to `limit` oldest pending rows 'sending'; returns (txn_id, jws) in seq order."""
-        self.db.execute("BEGIN IMMEDIATE")
-        rows = self.db.execute(
-            "SELECT txn_id, jws FROM journal WHERE state = 'pending' ORDER BY seq LIMIT ?",
-            (limit,),
-        ).fetchall()
-        self.db.executemany(
-            "UPDATE journal SET state = 'sending', locked_ms = ?, attempts = attempts + 1 "
-            "WHERE txn_id = ?",
-            [(now_ms, txn) for txn, _ in rows],
-        )
-        self.db.execute("COMMIT")
+        rows: list[tuple[str, str]] = []
+
+        def landed() -> bool:
+            marked = self.db.execute(
+                "SELECT COUNT(*) FROM journal WHERE state = 'sending' AND locked_ms = ? "
+                f"AND txn_id IN ({','.join('?' * len(rows))})",
+                (now_ms, *(txn for txn, _ in rows)),
+            ).fetchone()[0]
+            return marked == len(rows)
+
+        with self._transaction(landed):
+            rows += self.db.execute(
+                "SELECT txn_id, jws FROM journal WHERE state = 'pending' ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+            self.db.executemany(
+                "UPDATE journal SET state = 'sending', locked_ms = ?, attempts = attempts + 1 "
+                "WHERE txn_id = ?",
+                [(now_ms, txn) for txn, _ in rows],
+            )
         return rows
 
+    @_serialized
     def settle(self, accepted: list[str], rejected: dict[str, str], retry: list[str]) -> None:
-        """Applies the platform's answers in one transaction."""
-        self.db.execute("BEGIN IMMEDIATE")
-        for txn_id in accepted:
-            self.db.execute(
+        """Applies the platform's answers in one transaction: all of them or none. Repeating
+        it with the same answers is harmless: after an error, call it again."""
+        with self._transaction():
+            self.db.executemany(
                 "UPDATE journal SET state = 'accepted', reason = NULL "
                 "WHERE txn_id = ? AND state = 'sending'",
-                (txn_id,),
+                [(txn_id,) for txn_id in accepted],
             )
-        for txn_id, reason in rejected.items():
             # Kept with its reason for the operator; never deleted.
-            self.db.execute(
+            self.db.executemany(
                 "UPDATE journal SET state = 'rejected', reason = ? WHERE txn_id = ?",
-                (reason, txn_id),
+                [(reason, txn_id) for txn_id, reason in rejected.items()],
             )
-        for txn_id in retry:
-            self.db.execute(
+            self.db.executemany(
                 "UPDATE journal SET state = 'pending' WHERE txn_id = ? AND state = 'sending'",
-                (txn_id,),
+                [(txn_id,) for txn_id in retry],
             )
-        self.db.execute("COMMIT")
 
     # --- reading ---------------------------------------------------------------------------
 
+    @_serialized
     def unsynced(self) -> Unsynced:
         """Offline sales the platform has not accepted: derived from the outbox rows that each
         sale's own transaction wrote, so the totals can never drift from the records. Rejected
         ones still count: that money is in doubt until an operator resolves it."""
-        total, count, oldest = self.db.execute(
+        total, count, oldest = self._read(
             "SELECT COALESCE(SUM(amount_won), 0), COUNT(*), MIN(time_ms) FROM journal "
             "WHERE state != 'accepted' AND offline = 1"
-        ).fetchone()
+        )
         return Unsynced(total, count, oldest)
 
+    @_serialized
     def queue(self) -> tuple[int, int | None]:
         """Outbox depth and the creation time of the oldest pending row (for the status bar)."""
-        return self.db.execute(
+        return self._read(
             "SELECT COUNT(*), MIN(time_ms) FROM journal WHERE state IN ('pending', 'sending')"
-        ).fetchone()
-
-    def last_trusted_ms(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'last_trusted_ms'").fetchone()
-        return int(row[0]) if row else 0
-
-    def seen(self, token_id: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM journal WHERE token_id = ?", (token_id,)).fetchone()
-            is not None
         )
 
-    def export_lines(self, now_ms: int) -> Iterator[str]:
-        rows = self.db.execute("SELECT seq, jws, hash FROM journal ORDER BY seq")
-        return export_from_rows(rows, self.key, self.device_id, now_ms)
+    @_serialized
+    def last_trusted_ms(self) -> int:
+        row = self._read("SELECT value FROM meta WHERE key = 'last_trusted_ms'")
+        return int(row[0]) if row else 0
 
+    @_serialized
+    def seen(self, token_id: str) -> bool:
+        """Whether a sale on this terminal, online or offline, already used this token."""
+        return self._read("SELECT 1 FROM journal WHERE token_id = ?", (token_id,)) is not None
 
-def export_from_rows(rows, key: DeviceKey, device_id: str, now_ms: int) -> Iterator[str]:
-    """JSON lines: one per record, then an end line signed by the device naming the last
-    record, so that cutting records off the end of an export is detected too."""
-    last_seq, last_hash = 0, GENESIS_HASH
-    for seq, jws, record_hash in rows:
-        yield json.dumps({"seq": seq, "jws": jws})
-        last_seq, last_hash = seq, record_hash
-    end = {
-        "device_id": device_id,
-        "last_seq": last_seq,
-        "last_hash": last_hash,
-        "exported_ms": now_ms,
-    }
-    yield json.dumps({"end": key.jws(canonical_json(end))})
-
-
-def payload_record(jws: str) -> Record:
-    """The record inside one of our own JWS texts (signature already trusted: we wrote it)."""
-    return record_from_json(b64url_decode(jws.split(".")[1]))
-
-
-def _translate(error: sqlite3.OperationalError) -> LedgerError:
-    message = str(error)
-    if "full" in message:
-        return LedgerFull(f"disk full: {message}")
-    if "readonly" in message or "read-only" in message:
-        return LedgerReadOnly(f"cannot write: {message}")
-    return LedgerError(message)
+    @_serialized
+    def export_lines(self, now_ms: int) -> list[str]:
+        """The signed export (see terminal/ledger/export.py), read in one snapshot."""
+        try:
+            return list(export_lines(journal_rows(self.db), self.key, self.device_id, now_ms))
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None

@@ -6,6 +6,7 @@ import datetime
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from terminal.core.benefits import Benefits
 from terminal.core.offline import ClockState
@@ -29,6 +30,18 @@ def certificate_key(key: DeviceKey):
     ca = SimCA(datetime.datetime.fromtimestamp(T0 / 1000, datetime.UTC))
     pem = ca.issue(key.csr("SERIAL-1"), DEVICE)
     return x509.load_pem_x509_certificate(pem).public_key()
+
+
+def write_pki(
+    folder: Path, key: DeviceKey, device: str = DEVICE, *, ca_at_ms: int = T0, days: int = 825
+) -> tuple[Path, Path]:
+    """A platform CA made at `ca_at_ms` and the device certificate it issues for `key`, written
+    as cert.pem and ca.pem in `folder`."""
+    ca = SimCA(datetime.datetime.fromtimestamp(ca_at_ms / 1000, datetime.UTC))
+    cert, authority = folder / "cert.pem", folder / "ca.pem"
+    cert.write_bytes(ca.issue(key.csr("SERIAL-1"), device, days=days))
+    authority.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
+    return cert, authority
 
 
 def sale(ledger: Ledger, amount: int, n: int = 0, offline: bool = False, token: str | None = None):

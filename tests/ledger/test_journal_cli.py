@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
-
 from terminal.cli import main
-from terminal.sim.ca import SimCA
-from tests.ledger.helpers import DEVICE, T0, open_ledger, sale
+from tests.ledger.helpers import open_ledger, sale, write_pki
 
 
 def test_export_then_verify_passes_and_a_tampered_export_fails(tmp_path, capsys):
@@ -15,16 +12,17 @@ def test_export_then_verify_passes_and_a_tampered_export_fails(tmp_path, capsys)
         sale(ledger, 1000 + n, n)
     ledger.close()
     ledger.key.save(tmp_path / "key.pem")
-    ca = SimCA(datetime.datetime.fromtimestamp(T0 / 1000, datetime.UTC))
-    (tmp_path / "cert.pem").write_bytes(ca.issue(ledger.key.csr("S1"), DEVICE))
+    write_pki(tmp_path, ledger.key)
     export = tmp_path / "journal.jsonl"
-    db, key, cert = (str(tmp_path / n) for n in ("terminal.db", "key.pem", "cert.pem"))
+    db, key, cert, ca = (
+        str(tmp_path / n) for n in ("terminal.db", "key.pem", "cert.pem", "ca.pem")
+    )
     assert main(["journal", "export", "--db", db, "--key", key, "--out", str(export)]) == 0
-    assert main(["journal", "verify", str(export), "--cert", cert]) == 0
+    assert main(["journal", "verify", str(export), "--cert", cert, "--ca", ca]) == 0
     assert "3 records, 0 problem(s)" in capsys.readouterr().err
     lines = export.read_text().splitlines()
     export.write_text("\n".join([lines[0], lines[2], lines[1], lines[3]]) + "\n")
-    assert main(["journal", "verify", str(export), "--cert", cert]) == 1
+    assert main(["journal", "verify", str(export), "--cert", cert, "--ca", ca]) == 1
     out = capsys.readouterr().out
     assert "seq 3: counter jumps" in out and "chain broken" in out
 
