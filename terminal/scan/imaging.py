@@ -52,16 +52,23 @@ def _pair_slots(packed: np.ndarray) -> np.ndarray:
     return both
 
 
-def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.01):
-    """Wiener deconvolutions of `gray` for straight motion along `degrees`, one per length.
+def disc_kernel(radius: float) -> np.ndarray:
+    """A uniform disc: the blur of a lens out of focus, to first order."""
+    size = int(np.ceil(radius)) + 1
+    yy, xx = np.mgrid[-size : size + 1, -size : size + 1].astype(np.float32)
+    disc = np.clip(radius + 0.5 - np.sqrt(xx * xx + yy * yy), 0, 1)
+    return disc / disc.sum()
+
+
+def deconvolved(gray: np.ndarray, kernels, noise_ratio: float = 0.01):
+    """Wiener deconvolutions of `gray`, one per (odd, square) kernel in `kernels`.
 
     Spectra stay in OpenCV's packed real format (CCS): about 5× cheaper than complex output.
     """
     height, width = gray.shape
     even = cv2.copyMakeBorder(gray, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
     spectrum = cv2.dft(even.astype(np.float32))
-    for length in lengths:
-        kernel = motion_kernel(length, degrees)
+    for kernel in kernels:
         size = kernel.shape[0]
         padded = np.zeros(even.shape, dtype=np.float32)
         padded[:size, :size] = kernel
@@ -70,6 +77,12 @@ def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.
         power = _pair_slots(cv2.mulSpectrums(transfer, transfer, 0, conjB=True)) + noise_ratio
         restored = cv2.idft(numerator / power, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
         yield np.clip(restored[:height, :width], 0, 255).astype(np.uint8)
+
+
+def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.01):
+    """Wiener deconvolutions of `gray` for straight motion along `degrees`, one per length."""
+    kernels = (motion_kernel(length, degrees) for length in lengths)
+    return deconvolved(gray, kernels, noise_ratio)
 
 
 def sharpness(gray: np.ndarray) -> float:

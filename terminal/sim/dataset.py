@@ -1,4 +1,5 @@
-"""Labelled test frames: the simulated set (every degradation category) and the real photos."""
+"""Labelled test frames: the simulated counter splits (terminal/sim/counter.py) and the real
+photographs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import numpy as np
 
 from terminal.core.base45 import b45encode
 from terminal.core.tokens import MAX_TOKEN_ID, customer_barcode
-from terminal.sim.scene import degraded_shot, render
+from terminal.sim.counter import CATEGORIES as COUNTER_CATEGORIES
+from terminal.sim.counter import draw_take, empty_take, render_take
+
+# The independent counter set's two splits: repairs are tuned on one seed and reported on the
+# other, which is not looked at while tuning.
+SPLITS = {"tuning": 1, "unseen": 2}
 
 
 @dataclass(frozen=True)
@@ -19,24 +25,51 @@ class Sample:
     name: str
     gray: np.ndarray
     expected: str | None  # None: the frame holds no code
+    also_true: frozenset[str] = frozenset()  # other texts that are right answers too
 
 
-def simulated(category: str, count: int, seed: int = 0) -> Iterator[Sample]:
-    """`count` frames of `category` ("empty" for none): 70% customer QR tokens, 30% Code128."""
-    salt = sum(map(ord, category)) * 1_000_003
+# Photographs whose label is not the whole truth, each with the text that is also right and why.
+PHOTO_NOTES = {
+    "qrcode-2/13.png": (
+        "The 2005 USGS aerial photography of the Washington Monument is censored.",
+        "zxing-cpp, ZBar and OpenCV all read 'photography'; the label says 'photograph'",
+    ),
+    "qrcode-2/16.png": (
+        "[内側QRコード]\n\n*ダブルQR*\nhttp://d-qr.net/ex/",
+        "a QR code printed inside another QR code: both are real",
+    ),
+}
+
+
+def same_text(text: str) -> str:
+    """A decoded text as the labels write it: line ends as "\n", no trailing line end (the
+    photo labels were saved with "\n" where the codes hold "\r\n")."""
+    return text.replace("\r\n", "\n").rstrip("\r\n")
+
+
+def token_text(rng: np.random.Generator, barcode: bool) -> str:
+    """A text with the shape of one of our customer tokens: the numeric Code128 form (the
+    issuer's default length) or the QR form, "EU1:" + Base45 of 96 bytes (148 characters)."""
+    if barcode:
+        return customer_barcode(int(rng.integers(0, MAX_TOKEN_ID)))
+    return "EU1:" + b45encode(rng.bytes(96))
+
+
+def counter_frames(category: str, count: int, seed: int) -> Iterator[Sample]:
+    """`count` frames of an independent counter category (terminal/sim/counter.py), a third of
+    them the numeric Code128 token, the rest the QR token; "empty" for frames with no code."""
+    slot = (*COUNTER_CATEGORIES, "empty").index(category)
     for index in range(count):
-        rng = np.random.default_rng(seed * 7919 + index + salt)
+        frame_seed = (seed * 1_000 + slot) * 100_000 + index * 2
         if category == "empty":
-            shot = degraded_shot("empty", None, "QRCode" if index % 2 else "Code128", salt + index)
-            yield Sample(f"{category}/{index}", render(shot, salt + index), None)
+            take = empty_take(frame_seed)
+            yield Sample(f"{category}/{index}", render_take(take, frame_seed + 1), None)
             continue
-        barcode = index % 10 < 3
-        if barcode:
-            text = customer_barcode(int(rng.integers(0, MAX_TOKEN_ID)))
-        else:  # the shape of a real customer token: "EU1:" + Base45 of 96 bytes
-            text = "EU1:" + b45encode(rng.bytes(96))
-        shot = degraded_shot(category, text, "Code128" if barcode else "QRCode", salt + index)
-        yield Sample(f"{category}/{index}", render(shot, salt + index), text)
+        rng = np.random.default_rng(frame_seed)
+        barcode = index % 3 == 2
+        text = token_text(rng, barcode)
+        take = draw_take(category, text, "Code128" if barcode else "QRCode", frame_seed)
+        yield Sample(f"{category}/{index}", render_take(take, frame_seed + 1), text)
 
 
 def real_photos(folder: Path) -> Iterator[Sample]:
@@ -45,6 +78,8 @@ def real_photos(folder: Path) -> Iterator[Sample]:
         label = image.with_suffix(".txt")
         if not label.exists():
             continue
-        expected = label.read_bytes().decode("utf-8").rstrip("\r\n")
+        expected = same_text(label.read_bytes().decode("utf-8"))
         gray = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-        yield Sample(f"{image.parent.name}/{image.name}", gray, expected)
+        name = f"{image.parent.name}/{image.name}"
+        also = frozenset([PHOTO_NOTES[name][0]]) if name in PHOTO_NOTES else frozenset()
+        yield Sample(name, gray, expected, also)

@@ -1,35 +1,20 @@
-"""Synthetic camera frames: a phone showing a code in front of a counter, degraded on purpose.
+"""Scripted camera frames: a phone showing a code in front of a counter, for the simulated
+camera's scenes (terminal/sim/camera.py). Deterministic from a seed.
 
-Everything is deterministic from a seed. Each degradation category stands for something that
-happens at a real counter: a tilted phone (perspective, rotation), a moving hand (motion blur),
-a camera out of focus (Gaussian blur), a cheap webcam's compression (JPEG), a dim shop (low
-light), reflections on the phone glass (glare), the phone's pixel grid beating with the sensor's
-(moiré), sensor noise, and a customer holding the phone far away (small codes).
+The benchmark's degraded frames come from terminal/sim/counter.py, whose models are independent
+of the decode pipeline's repairs; this module draws the simple shots a scripted scene needs
+(a tilted phone, a hand swinging it in, glare, moiré, JPEG, light, noise).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from terminal.scan.imaging import motion_kernel
 from terminal.ui.codeimage import code128_modules, qr_modules
-
-CATEGORIES = (
-    "clean",
-    "perspective",
-    "rotation",
-    "gaussian_blur",
-    "motion_blur",
-    "jpeg",
-    "low_light",
-    "glare",
-    "moire",
-    "noise",
-    "small",
-)
 
 
 @dataclass(frozen=True)
@@ -173,58 +158,3 @@ def render(
 
 def _motion_blur(image: np.ndarray, length: float, direction_deg: float) -> np.ndarray:
     return cv2.filter2D(image, -1, motion_kernel(length, direction_deg))
-
-
-def degraded_shot(category: str, text: str | None, symbology: str, seed: int) -> PhoneShot:
-    """A shot of `category` with parameters drawn from `seed`, as a counter would give them."""
-    rng = np.random.default_rng(seed)
-    width = 90.0 if symbology == "QRCode" else 180.0
-    base = PhoneShot(
-        text=text,
-        symbology=symbology,
-        centre=(320 + rng.uniform(-100, 100), 240 + rng.uniform(-60, 60)),
-        code_width=width * rng.uniform(1.6, 2.6),
-        rotation_deg=rng.uniform(-12, 12),
-        tilt=(rng.uniform(0, 0.08), rng.uniform(0, 0.08)),
-        noise_sigma=rng.uniform(1.5, 3.5),
-    )
-    if category == "clean":
-        return base
-    if category == "perspective":
-        return replace(base, tilt=(rng.uniform(0.2, 0.45), rng.uniform(0.2, 0.45)))
-    if category == "rotation":
-        return replace(base, rotation_deg=rng.uniform(-180, 180))
-    if category == "gaussian_blur":
-        return replace(base, gaussian_sigma=rng.uniform(1.2, 2.2))
-    if category == "motion_blur":
-        return replace(base, motion=(rng.uniform(7, 15), rng.uniform(0, 180)))
-    if category == "jpeg":
-        return replace(base, jpeg_quality=int(rng.integers(8, 20)))
-    if category == "low_light":
-        return replace(
-            base,
-            light=(rng.uniform(0.12, 0.25), rng.uniform(5, 20)),
-            noise_sigma=rng.uniform(2.5, 5),
-        )
-    if category == "glare":
-        return replace(
-            base,
-            glare=rng.uniform(120, 220),
-            extra={
-                "glare_at": (
-                    base.centre[0] + rng.uniform(-30, 30),
-                    base.centre[1] + rng.uniform(-30, 30),
-                )
-            },
-        )
-    if category == "moire":
-        return replace(
-            base, moire=rng.uniform(0.25, 0.45), extra={"moire_period": rng.uniform(4.5, 9)}
-        )
-    if category == "noise":
-        return replace(base, noise_sigma=rng.uniform(12, 22))
-    if category == "small":
-        return replace(base, code_width=width * rng.uniform(0.75, 1.05))
-    if category == "empty":
-        return replace(base, text=None, phone_visible=bool(rng.integers(0, 2)))
-    raise ValueError(f"unknown degradation category {category!r}; known: {CATEGORIES}")
