@@ -184,7 +184,7 @@ def collect(
 ) -> list[str]:
     """Writes the archive (via a temporary file, so a failure leaves none); returns its members."""
     from terminal.config.loader import ConfigError, load_config, render_effective
-    from terminal.provision.steps import _Paths
+    from terminal.provision.steps import ProvisionedPaths
 
     members: dict[str, str] = {}
     try:
@@ -193,7 +193,7 @@ def collect(
         files = StateFiles.from_paths(loaded.config.paths, root)
     except ConfigError as error:
         members["config-effective.toml"] = "configuration does not load:\n" + str(error)
-        files = StateFiles.from_paths(_Paths(), root)
+        files = StateFiles.from_paths(ProvisionedPaths(), root)
     if device_file is not None and device_file.is_file():
         members["device.toml"] = device_file.read_text(encoding="utf-8", errors="replace")
     if files.enrollment.is_file():

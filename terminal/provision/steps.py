@@ -79,7 +79,7 @@ class Run:
         self.device_file = under(root, DEVICE_FILE)
         self.opt = under(root, OPT_DIR)
         self.unit_dir = under(root, UNIT_DIR)
-        self.files = StateFiles.from_paths(_Paths(), root)
+        self.files = StateFiles.from_paths(ProvisionedPaths(), root)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -88,7 +88,7 @@ class Run:
         self.changes.append(what)
 
 
-class _Paths:
+class ProvisionedPaths:
     """The [paths] provisioning writes: the defaults, in the one state directory."""
 
     state_dir = STATE_DIR

@@ -13,7 +13,7 @@ from terminal.cli import main
 from terminal.ledger.store import Ledger
 from terminal.provision.diagnostics import collect, redact
 from terminal.provision.layout import DEVICE_FILE, StateFiles, under
-from terminal.provision.steps import _Paths
+from terminal.provision.steps import ProvisionedPaths
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
 from tests.ledger.helpers import T0, sale
@@ -28,7 +28,7 @@ def tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("root")
     with PlatformServer(tmp_path_factory.mktemp("platform")) as server:
         assert main(provision(server, root, "--code", server.new_code())) == 0
-        files = StateFiles.from_paths(_Paths(), root)
+        files = StateFiles.from_paths(ProvisionedPaths(), root)
         device_id = json.loads(files.enrollment.read_text())["device_id"]
         ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
         now_n = (int(time.time() * 1000) - T0) // 1000

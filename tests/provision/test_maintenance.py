@@ -17,7 +17,7 @@ from terminal.provision.maintenance import (
     close_day,
     renew_certificate,
 )
-from terminal.provision.steps import _Paths
+from terminal.provision.steps import ProvisionedPaths
 from terminal.sim.platform.server import PlatformServer
 from tests.ledger.helpers import T0, sale
 from tests.provision.test_provision_root import provision
@@ -29,7 +29,7 @@ def enrolled(tmp_path_factory):
     root = tmp_path_factory.mktemp("root")
     with PlatformServer(tmp_path_factory.mktemp("platform")) as server:
         assert main(provision(server, root, "--code", server.new_code())) == 0
-        yield server, StateFiles.from_paths(_Paths(), root)
+        yield server, StateFiles.from_paths(ProvisionedPaths(), root)
 
 
 def test_renewal_waits_until_the_last_days(enrolled):

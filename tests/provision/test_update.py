@@ -14,7 +14,7 @@ from terminal.ledger.health import check_database
 from terminal.ledger.store import Ledger
 from terminal.provision import software
 from terminal.provision.layout import StateFiles
-from terminal.provision.steps import _Paths
+from terminal.provision.steps import ProvisionedPaths
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
 from tests.conftest import REPO
@@ -44,7 +44,7 @@ def tree(tmp_path_factory):
     root = tmp_path_factory.mktemp("root")
     with PlatformServer(tmp_path_factory.mktemp("platform")) as server:
         assert main(provision(server, root, "--code", server.new_code())) == 0
-        files = StateFiles.from_paths(_Paths(), root)
+        files = StateFiles.from_paths(ProvisionedPaths(), root)
         device_id = (files.enrollment.read_text().split('"device_id": "')[1]).split('"')[0]
         ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
         sale(ledger, 4000, (int(time.time() * 1000) - T0) // 1000)
