@@ -64,6 +64,9 @@ def activate(commands: Commands, *, units_changed: bool, restart: bool) -> list[
     if running and not restart and not units_changed:
         return done
     verb = "restart" if running else "start"
+    if not running:
+        # A unit that hit its start limit refuses `start` until its failed state is cleared.
+        commands.run(["systemctl", "reset-failed", MAIN_UNIT], what="clearing", check=False)
     commands.run(["systemctl", verb, *TIMERS], what="starting the timers")
     try:
         commands.run(
