@@ -79,6 +79,12 @@ def bench_sync(repeat: int) -> None:
     run(repeat)
 
 
+def bench_platform(repeat: int) -> None:
+    from terminal.sim.platform.bench import bench_platform as run
+
+    run(rounds=max(1, min(repeat, 3)))  # each round uploads thousands of records
+
+
 def bench_display(repeat: int) -> None:
     from terminal.bench.display import bench_display as run
 
@@ -91,6 +97,7 @@ SECTIONS = {
     "ledger": bench_ledger,
     "sync": bench_sync,
     "display": bench_display,
+    "platform": bench_platform,
 }
 
 

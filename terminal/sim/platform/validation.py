@@ -30,6 +30,7 @@ from openapi_core.validation.request.validators import (
 from openapi_core.validation.response.validators import V31ResponseValidator
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from terminal.sim.platform.fastschema import FastSchemaValidators
 from terminal.sim.platform.problems import Problem, internal, invalid
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
@@ -104,7 +105,10 @@ class SpecCheck:
         document = yaml.safe_load(self.spec_bytes)
         self.base_url = document["servers"][0]["url"]
         spec = SchemaPath.from_dict(document)
-        options = {"extra_media_type_deserializers": _DESERIALIZERS}
+        options = {
+            "extra_media_type_deserializers": _DESERIALIZERS,
+            "schema_validators_factory": FastSchemaValidators(document),
+        }
         self._parameters = V31RequestParametersValidator(spec, **options)
         self._body = V31RequestBodyValidator(spec, **options)
         self._response = V31ResponseValidator(spec, **options)
