@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import io
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -16,6 +20,7 @@ from terminal.sim.ca import SimCA
 
 T0 = 1_795_000_000_000
 DEVICE = "D-TEST-0001"
+NOBODY = 65534
 
 
 def clock(offset_ms: int = 0, synced: bool = True) -> ClockState:
@@ -53,3 +58,47 @@ def sale(ledger: Ledger, amount: int, n: int = 0, offline: bool = False, token: 
         offline=offline,
         token_id=token,
     )
+
+
+def run_as_nobody(work: Callable[[], str]) -> str:
+    """Runs `work` as the unprivileged user 'nobody' in a forked child when the tests run as
+    root (root ignores file modes), else in this process; returns what it returned, or
+    "raised: <repr>"."""
+    if os.geteuid() != 0:
+        return _run_catching(work)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.write(write_end, _run_catching(work).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        result = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return result
+
+
+def _run_catching(work: Callable[[], str]) -> str:
+    try:
+        return work()
+    except BaseException as error:  # handed back to the test as text
+        return f"raised: {error!r}"
+
+
+def cli_as_nobody(argv: list[str]) -> tuple[int, str]:
+    """`qr-terminal ARGV` run as 'nobody': (exit code, stderr)."""
+
+    def work() -> str:
+        from terminal.cli import main
+
+        sys.stderr = io.StringIO()
+        code = main(argv)
+        return f"{code}\n{sys.stderr.getvalue()}"
+
+    code, _, err = run_as_nobody(work).partition("\n")
+    return int(code) if code.isdigit() else -1, err or code

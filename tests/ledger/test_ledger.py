@@ -4,12 +4,15 @@ and the faults it must survive (full disk, read-only, corruption)."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import pytest
 
 from terminal.core.offline import Unsynced
 from terminal.ledger.errors import (
+    LedgerBusy,
+    LedgerConstraint,
     LedgerCorrupt,
     LedgerFull,
     LedgerReadOnly,
@@ -19,7 +22,15 @@ from terminal.ledger.errors import (
 from terminal.ledger.schema import SCHEMA_VERSION, connect
 from terminal.ledger.store import payload_record
 from terminal.ledger.verify import verify_export
-from tests.ledger.helpers import DEVICE, T0, certificate_key, clock, open_ledger, sale
+from tests.ledger.helpers import (
+    DEVICE,
+    T0,
+    certificate_key,
+    clock,
+    open_ledger,
+    run_as_nobody,
+    sale,
+)
 
 
 def test_a_sale_is_journaled_queued_and_counted_in_one_go(tmp_path):
@@ -191,3 +202,73 @@ def test_trusted_time_only_moves_forward(tmp_path):
     ledger.note_trusted_time(T0 + 5000)
     ledger.note_trusted_time(T0)
     assert ledger.last_trusted_ms() == T0 + 5000
+
+
+def test_a_token_used_online_is_in_the_seen_set_and_refused_offline(tmp_path):
+    ledger = open_ledger(tmp_path)
+    online = sale(ledger, 1000, offline=False, token="T-ONLINE")
+    assert online.record.refs == {"token_id": "T-ONLINE"} and not online.record.offline
+    assert ledger.seen("T-ONLINE")
+    with pytest.raises(TokenReplayed):
+        sale(ledger, 1000, 1, offline=True, token="T-ONLINE")
+    with pytest.raises(TokenReplayed):
+        sale(ledger, 1000, 2, offline=False, token="T-ONLINE")
+    assert ledger.unsynced().count == 0 and ledger.queue()[0] == 1
+
+
+def test_errors_are_classified_by_sqlite_code_not_by_message_text(tmp_path):
+    ledger = open_ledger(tmp_path)
+    # A constraint whose message says "disk full" and "readonly" is still a constraint.
+    ledger.db.execute(
+        "CREATE TEMP TRIGGER misleading BEFORE INSERT ON journal "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full; readonly'); END"
+    )
+    with pytest.raises(LedgerConstraint):
+        sale(ledger, 1000)
+    ledger.db.execute("DROP TRIGGER temp.misleading")
+    assert sale(ledger, 1000).record.seq == 1
+
+
+def test_a_database_held_by_another_process_is_busy_and_retryable(tmp_path):
+    ledger = open_ledger(tmp_path)
+    ledger.db.execute("PRAGMA busy_timeout = 0")  # fail at once instead of after 5 s
+    other = sqlite3.connect(tmp_path / "terminal.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(LedgerBusy) as busy:
+        sale(ledger, 1000)
+    assert busy.value.retry and "SQLITE_BUSY" in str(busy.value)
+    other.execute("ROLLBACK")
+    assert sale(ledger, 1000).record.seq == 1
+
+
+def test_a_read_only_state_directory_is_reported_as_such(open_folder):
+    ledger = open_ledger(open_folder)
+    sale(ledger, 1000)
+    key = ledger.key
+    ledger.close()
+    os.chmod(open_folder / "terminal.db", 0o666)
+    open_folder.chmod(0o755)  # root's directory: 'nobody' may read, not create -wal/-shm
+
+    def open_as_nobody() -> str:
+        open_ledger(open_folder, key)
+        return "opened"
+
+    message = run_as_nobody(open_as_nobody)
+    assert "LedgerReadOnly" in message and "state directory" in message, message
+    assert "chmod" in message and "attempt to write" not in message
+
+
+def test_a_read_only_database_file_is_reported_as_such(open_folder):
+    ledger = open_ledger(open_folder)
+    sale(ledger, 1000)
+    key = ledger.key
+    ledger.close()
+    os.chmod(open_folder / "terminal.db", 0o644)
+    open_folder.chmod(0o777)
+
+    def record_as_nobody() -> str:
+        sale(open_ledger(open_folder, key), 1000, 1)
+        return "recorded"
+
+    message = run_as_nobody(record_as_nobody)
+    assert "LedgerReadOnly" in message and "database" in message and "chmod" in message, message
