@@ -58,6 +58,8 @@ def _refuse(status: int, name: str, detail: str) -> Problem:
 
 
 def _check_address(platform: Platform, address: str, now: int) -> None:
+    # Failures older than the window no longer count: forget them, so the table stays small.
+    platform.db.execute("DELETE FROM address_failures WHERE at_ms <= ?", (now - ADDRESS_WINDOW_MS,))
     rows = platform.db.execute(
         "SELECT at_ms FROM address_failures WHERE address = ? AND at_ms > ? ORDER BY at_ms",
         (address, now - ADDRESS_WINDOW_MS),

@@ -33,7 +33,12 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from terminal.sim.platform.fastschema import FastSchemaValidators
 from terminal.sim.platform.problems import Problem, internal, invalid
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
+# The source tree's docs/openapi.yaml; an installed wheel carries it as terminal/docs/ (setup.py).
+_CANDIDATES = (
+    Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml",
+    Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml",
+)
+SPEC_PATH = next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[0])
 MAX_BODY_BYTES = 1024 * 1024
 BODY = web.RequestKey("body", object)  # the validated, parsed JSON body
 
