@@ -12,8 +12,9 @@ from aiohttp import web
 from terminal.sim.platform.problems import Problem
 from terminal.sim.platform.state import PLATFORM, Device
 
-# The only operations served without a client certificate.
-PUBLIC = frozenset({("POST", "/v1/enrollments"), ("GET", "/v1/openapi.yaml")})
+# The only operation served without a client certificate (the contract: mTLS for every call
+# except enrollment).
+PUBLIC = frozenset({("POST", "/v1/enrollments")})
 DEVICE = web.RequestKey("device", Device)
 
 
