@@ -135,43 +135,46 @@ def write_identity(
     """Stages every file, then moves them into the state directory: key first (never lose
     the key a certificate was issued for), the enrollment note last (it marks completeness)."""
     staging.mkdir(mode=0o700, parents=True, exist_ok=True)
-    moves: list[tuple[Path, Path]] = []
-    if key_is_new:
-        key.save(staging / files.key.name)
-        moves.append((staging / files.key.name, files.key))
-    certificate = x509.load_pem_x509_certificate(enrollment.certificate.encode())
-    if certificate.public_key().public_numbers() != key.public_key.public_numbers():
-        raise ProvisionError(
-            "the platform's certificate is not for this device's key",
-            "call platform support; nothing was installed",
-            "플랫폼이 보낸 인증서가 이 기기의 키와 맞지 않습니다",
-            "플랫폼 지원팀에 연락하세요; 아무것도 설치되지 않았습니다",
-        )
-    note = {
-        "device_id": enrollment.device_id,
-        "platform": platform_url,
-        "merchant": str(enrollment.merchant.get("id", "")),
-        "enrolled_ms": enrolled_ms,
-        "kid": key.kid,
-        "not_after": certificate.not_valid_after_utc.isoformat(),
-    }
-    texts = {
-        files.cert: enrollment.certificate,
-        files.platform_ca: "".join(enrollment.ca_chain),
-        files.platform_keys: json.dumps(enrollment.jwks, indent=2) + "\n",
-        files.enrollment: json.dumps(note, indent=2) + "\n",
-    }
-    for target, text in texts.items():
-        staged = staging / target.name
-        _write_private(staged, text.encode())
-        moves.append((staged, target))
-    files.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if files.enrollment.exists():
-        files.enrollment.unlink()  # incomplete until the new note lands
-    for staged, target in moves:
-        os.replace(staged, target)
-    _fsync_directory(files.state_dir)
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        moves: list[tuple[Path, Path]] = []
+        if key_is_new:
+            key.save(staging / files.key.name)
+            moves.append((staging / files.key.name, files.key))
+        certificate = x509.load_pem_x509_certificate(enrollment.certificate.encode())
+        if certificate.public_key().public_numbers() != key.public_key.public_numbers():
+            raise ProvisionError(
+                "the platform's certificate is not for this device's key",
+                "call platform support; nothing was installed",
+                "플랫폼이 보낸 인증서가 이 기기의 키와 맞지 않습니다",
+                "플랫폼 지원팀에 연락하세요; 아무것도 설치되지 않았습니다",
+            )
+        note = {
+            "device_id": enrollment.device_id,
+            "platform": platform_url,
+            "merchant": str(enrollment.merchant.get("id", "")),
+            "enrolled_ms": enrolled_ms,
+            "kid": key.kid,
+            "not_after": certificate.not_valid_after_utc.isoformat(),
+        }
+        texts = {
+            files.cert: enrollment.certificate,
+            files.platform_ca: "".join(enrollment.ca_chain),
+            files.platform_keys: json.dumps(enrollment.jwks, indent=2) + "\n",
+            files.enrollment: json.dumps(note, indent=2) + "\n",
+        }
+        for target, text in texts.items():
+            staged = staging / target.name
+            _write_private(staged, text.encode())
+            moves.append((staged, target))
+        files.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if files.enrollment.exists():
+            files.enrollment.unlink()  # incomplete until the new note lands
+        for staged, target in moves:
+            os.replace(staged, target)
+        _fsync_directory(files.state_dir)
+    finally:
+        # Whatever was not moved (an error, Ctrl-C) goes: the next run starts clean.
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def retire(files: StateFiles, now_ms: int) -> Path:
