@@ -84,32 +84,3 @@ def test_installed_console_script_runs():
         check=False,
     )
     assert done.returncode == 0 and "demo" in done.stdout
-
-
-@pytest.mark.parametrize("argv", [["demo", "--headless"]])
-def test_demo_runs_on_embedded_defaults(tmp_path, capsys, argv):
-    assert main([*argv, "--workdir", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "verified the terminal's signature" in out
-    assert "exactly 1 scan event" in out and "offline sale APPROVED after commit: seq 2" in out
-    assert "REFUSED [replayed]" in out and "REFUSED [expired]" in out
-    assert "REFUSED [barcode_online_only]" in out
-    assert "verified against the device certificate: OK" in out
-    assert "not built yet" in out  # the demo says what it cannot do yet
-    assert (tmp_path / "device-key.pem").stat().st_mode & 0o777 == 0o600
-    for name in ("terminal.db", "device-cert.pem", "journal.jsonl"):
-        assert (tmp_path / name).is_file()
-    screens = sorted(p.name for p in (tmp_path / "screens").glob("*.png"))
-    assert screens[0] == "01-sale-qr.png" and "04-paid.png" in screens
-    assert (
-        main(
-            [
-                "journal",
-                "verify",
-                str(tmp_path / "journal.jsonl"),
-                "--cert",
-                str(tmp_path / "device-cert.pem"),
-            ]
-        )
-        == 0
-    )

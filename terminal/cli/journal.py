@@ -145,7 +145,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="check signatures, chain, counter, time order, refunds and who signed; "
         "exit 0 only if all hold",
     )
-    verify.add_argument("export", type=Path, metavar="EXPORT")
+    verify.add_argument(
+        "export", type=Path, metavar="EXPORT", help="the JSON-lines file journal export wrote"
+    )
     verify.add_argument("--cert", type=Path, required=True, help="the device certificate (PEM)")
     verify.add_argument(
         "--ca", type=Path, help="the platform CA certificate(s) that issued it (PEM); required"

@@ -72,6 +72,7 @@ class WindowDisplay:
         self._keys = key_table(pygame)
         # Bounded: with another input in use nobody drains the window's keys.
         self._pending: deque[Key] = deque(maxlen=64)
+        self.other_keys: deque[str] = deque(maxlen=64)
         self.targets: tuple[TouchTarget, ...] = ()
         self.closed_by_user = False
         self._last: bytes | None = None
@@ -102,6 +103,9 @@ class WindowDisplay:
                 self.closed_by_user = True
             elif event.type == pygame.KEYDOWN and event.key in self._keys:
                 self._pending.append(self._keys[event.key])
+            elif event.type == pygame.KEYDOWN:
+                # Keys that are not terminal keys (letters): the laptop demo's customer keys.
+                self.other_keys.append(pygame.key.name(event.key))
             elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                 x, y = event.pos[0] // self.scale, event.pos[1] // self.scale
                 key = hit(self.targets, x, y)

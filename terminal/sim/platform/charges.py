@@ -39,21 +39,21 @@ def _mismatch(detail: str) -> Problem:
     return Problem(422, "park", "sale_qr_mismatch", detail)
 
 
-def _check_payload(platform: Platform, caller: Device, body: dict) -> None:
+def _check_payload(platform: Platform, device_id: str, merchant_id: str, body: dict) -> None:
     """The payload must be a sale QR this device signed, for exactly this charge."""
     try:
         sale, message, signature = read_sale_qr(body["payload"])
     except SaleQrError as error:
         raise _mismatch(f"payload is not a sale QR: {error}") from None
-    keys = {key_id(k): k for k in platform.device_keys(caller.device_id)}
+    keys = {key_id(k): k for k in platform.device_keys(device_id)}
     key = keys.get(sale.key_id)
     if key is None or not verify_raw(key, message, signature):
         raise _mismatch("the sale QR is not signed by this device's key")
     expected = {
         "charge id": (sale.charge_id, body["charge_id"]),
         "amount": (sale.amount_won, body["amount"]),
-        "terminal id": (sale.terminal_id, caller.device_id),
-        "merchant id": (sale.merchant_id, caller.merchant_id),
+        "terminal id": (sale.terminal_id, device_id),
+        "merchant id": (sale.merchant_id, merchant_id),
         "expiry (s)": (sale.expires_at, body["expires_at_ms"] // 1000),
     }
     for name, (in_qr, wanted) in expected.items():
@@ -106,7 +106,7 @@ def register(platform: Platform, caller: Device, body: dict) -> tuple[int, dict]
         if tuple(row) != asked:
             raise idempotency_conflict(f"charge {body['charge_id']} exists with other fields")
         return 200, _view(_row(platform, body["charge_id"]))
-    _check_payload(platform, caller, body)
+    _check_payload(platform, caller.device_id, caller.merchant_id, body)
     platform.db.execute(
         "INSERT INTO charges (charge_id, device_id, amount, expires_ms, payload, status,"
         " created_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
@@ -155,7 +155,11 @@ def pay(platform: Platform, charge_id: str, payload: str, wallet_ref: str) -> st
     try:
         charge = _row(platform, charge_id)
     except Problem:
-        raise PaymentRefused("unknown_charge", f"no charge {charge_id}") from None
+        # The terminal is offline and could not register the charge: the signed QR itself
+        # says who asks for how much, so the platform registers it from the QR and the app
+        # shows the customer the receipt for the terminal to scan offline.
+        _register_from_qr(platform, charge_id, payload)
+        charge = _row(platform, charge_id)
     if charge["status"] != "pending":
         raise PaymentRefused(charge["status"], f"the charge is {charge['status']}")
     if charge["payload"] != payload:
@@ -184,6 +188,40 @@ def pay(platform: Platform, charge_id: str, payload: str, wallet_ref: str) -> st
         )
     platform.charge_changed(charge_id)
     return receipt
+
+
+def _register_from_qr(platform: Platform, charge_id: str, payload: str) -> None:
+    """A charge the terminal could not register (it is offline), from its signed QR: accepted
+    only when the QR names this charge and a known terminal whose key signed it."""
+    try:
+        sale = read_sale_qr(payload)[0]
+    except SaleQrError as error:
+        raise PaymentRefused("unknown_charge", f"no charge {charge_id} ({error})") from None
+    merchant = platform.device_merchant(sale.terminal_id)
+    if sale.charge_id != charge_id or merchant is None:
+        raise PaymentRefused("unknown_charge", f"no charge {charge_id}")
+    body = {
+        "charge_id": charge_id,
+        "amount": sale.amount_won,
+        "expires_at_ms": sale.expires_at * 1000,
+        "payload": payload,
+    }
+    try:
+        _check_payload(platform, sale.terminal_id, merchant, body)
+    except Problem as problem:
+        raise PaymentRefused("sale_qr_mismatch", str(problem)) from None
+    platform.db.execute(
+        "INSERT INTO charges (charge_id, device_id, amount, expires_ms, payload, status,"
+        " created_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+        (
+            charge_id,
+            sale.terminal_id,
+            sale.amount_won,
+            body["expires_at_ms"],
+            payload,
+            platform.clock.now_ms(),
+        ),
+    )
 
 
 def _benefits(benefits: Benefits) -> dict:

@@ -1,0 +1,91 @@
+"""The world around a demo terminal: the platform simulator over HTTPS + mTLS on 127.0.0.1, a
+device enrolled through the simulator's enrollment endpoint, a live simulated camera, a
+customer's wallet, and the real app built from configuration on top of them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from terminal.app import App, build_app
+from terminal.bench.livecamera import LiveCamera
+from terminal.config import load_config
+from terminal.provision.identity import enroll, write_identity
+from terminal.provision.layout import StateFiles
+from terminal.signing import DeviceKey
+from terminal.sim.platform.server import PlatformServer
+from terminal.sim.wallet import InProcessLink, Wallet
+
+MANAGER_PIN = "7410"  # the demo shop's manager PIN (refunds, day close)
+SERIAL = "DEMO-0001"
+
+
+@dataclass
+class World:
+    server: PlatformServer
+    app: App
+    camera: LiveCamera
+    wallet: Wallet
+    config: object
+    files: StateFiles
+    frames: Path
+
+    def close(self) -> None:
+        try:
+            self.app.shutdown()
+        finally:
+            self.server.stop()
+
+
+def display_backend(headless: bool, env: dict[str, str]) -> str:
+    """A window where there is a screen to open it on, PNG frames otherwise."""
+    return "window" if not headless and env.get("DISPLAY") else "headless"
+
+
+def open_world(workdir: Path, *, headless: bool, interactive: bool = False) -> World:
+    """Starts the simulator, enrolls a fresh device in `workdir`, and builds the app."""
+    server = PlatformServer(workdir / "platform").start()
+    try:
+        key = DeviceKey.generate()
+        enrollment = enroll(server.url, server.ca_path, server.new_code(), key, SERIAL)
+        frames = workdir / "frames"
+        env = {
+            "QR_TERMINAL__PATHS__STATE_DIR": str(workdir / "terminal"),
+            "QR_TERMINAL__PATHS__SCREENS_DIR": str(frames),
+            "QR_TERMINAL__DEVICE__ID": enrollment.device_id,
+            "QR_TERMINAL__DEVICE__SERIAL": SERIAL,
+            "QR_TERMINAL__MERCHANT__ID": str(enrollment.merchant["id"]),
+            "QR_TERMINAL__PLATFORM__URL": server.url,
+            "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(
+                MANAGER_PIN.encode()
+            ).hexdigest(),
+            # A demo customer takes the phone away quickly; a shop's default is longer.
+            "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
+            "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",
+            "QR_TERMINAL__SYNC__BACKOFF_MAX_SECONDS": "1",
+            "QR_TERMINAL__SYNC__LONG_POLL_SECONDS": "2",
+        }
+        config = load_config(device_file=None, env=env).config
+        files = StateFiles.from_paths(config.paths)
+        write_identity(
+            files, workdir / "staging", key, True, enrollment, server.url, time.time_ns() // 10**6
+        )
+        display = display_backend(headless, dict(os.environ))
+        devices = {
+            "QR_TERMINAL_DISPLAY": display,
+            "QR_TERMINAL_INPUT": "window" if interactive else "script",
+            "QR_TERMINAL_FEEDBACK": "record",
+            "QR_TERMINAL_PRINTER": "dummy",
+        }
+        if display == "window":
+            devices["DISPLAY"] = os.environ["DISPLAY"]
+        camera = LiveCamera(fps=20)
+        app = build_app(config, devices, camera=camera)
+        wallet = Wallet.open(InProcessLink(server), 5_000_000)
+    except BaseException:
+        server.stop()
+        raise
+    return World(server, app, camera, wallet, config, files, frames)
