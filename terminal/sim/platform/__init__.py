@@ -13,10 +13,25 @@ Start one in a background thread (tests, benches, scripts):
         server.call(lambda platform: ...)   # run on the server's loop (in-process API)
         assert not server.errors   # handler tracebacks and responses outside the spec
 
-`enroll_device(server, key, serial)` (terminal.sim.platform.enroll) returns a device
-certificate made through the real enrollment endpoint, for a `requests` client cert.
-`bench_upload(...)` (terminal.sim.platform.bench) measures the records/s it accepts.
-Every request and response is validated against docs/openapi.yaml (openapi-core).
+More in this package for tests and benches:
+
+    from terminal.sim.platform.client import enroll        # stdlib HTTPS client
+    enrolled = enroll(server.url, server.ca_path, server.new_code(), "SERIAL-1")
+    enrolled.device_id, enrolled.certificate_pem, enrolled.key   # a real device certificate
+    enrolled.client(server.url, server.ca_path).request("GET", "/v1/keys")
+
+    from terminal.sim.platform.bench import signed_records, bench_upload, bench_platform
+    signed_records(key, device_id, 100)     # chained, device-signed records: [{id, jws, seq}]
+    bench_upload(records=4000, batch=500)   # records/s one upload run achieves
+    bench_platform()                        # `scripts/bench platform`: the table with ratios
+
+    server.call(wallets.open_wallet, 50_000); server.call(wallets.issue_token, wallet_ref)
+    server.call(charges.pay, charge_id, payload, wallet_ref)   # what the wallet does
+    server.platform.on_wait.append(callback)   # told when a long-poll starts waiting
+
+Every request and response is validated against docs/openapi.yaml (openapi-core, with
+jsonschema-rs as the fast path for bodies that pass: fastschema.py); the spec and the flows
+are in docs/protocol.md.
 """
 
 from terminal.sim.platform.faults import Fault, Faults

@@ -10,6 +10,8 @@ import zxingcpp
 
 from terminal.core import emv
 from terminal.core.emv import DataObject
+from terminal.core.sale_qr import read_sale_qr
+from terminal.signing import DeviceKey
 from terminal.sim.wallet import AdminLink, InProcessLink, Wallet, WalletRefusal, read_screen
 from terminal.ui.screens import sale_qr_screen
 
@@ -116,3 +118,26 @@ def test_the_admin_link_does_the_same_from_another_process(server, device):
     with pytest.raises(WalletRefusal) as refused:
         wallet.pay_payload(payload)  # paid already
     assert refused.value.reason == "paid"
+
+
+def test_a_qr_the_offline_terminal_never_registered_is_paid_from_its_signature(server, device):
+    sale, payload = sale_qr(device.key, device.device_id, 6_000)  # shown, never registered
+    wallet = Wallet.open(InProcessLink(server), 50_000)
+    payment = wallet.pay_payload(payload)
+    assert payment.sale.charge_id == sale.charge_id
+    # The terminal, back online, registers it: the answer says it was paid.
+    late = device.post("/v1/charges", charge_body(sale, payload))
+    assert late.status == 200 and late.json()["status"] == "paid"
+    assert late.json()["receipt"] == payment.receipt
+
+
+def test_an_unregistered_qr_of_an_unknown_terminal_is_not_paid(server, device):
+    stranger = DeviceKey.generate()
+    _, forged = sale_qr(stranger, "SIM-NOBODY", 6_000)
+    link = InProcessLink(server)
+    with pytest.raises(WalletRefusal) as refused:
+        Wallet.open(link, 50_000).pay_payload(forged)  # the wallet's own check refuses first
+    assert refused.value.reason == "swapped"
+    with pytest.raises(WalletRefusal) as refused:
+        link.pay(read_sale_qr(forged)[0].charge_id, forged, link.open_wallet(50_000))
+    assert refused.value.reason == "unknown_charge"
