@@ -20,6 +20,7 @@ from terminal.sync.errors import UntrustedAnswer
 
 TOLERANCE_MS = 5_000  # local clock vs platform time, beyond the round trip's uncertainty
 NTP_RECHECK_SECONDS = 60.0
+NOTE_EVERY_MS = 10 * 60_000  # the ledger's trusted-time mark: an SD card write, not every pass
 TIME_ERROR = 5  # adjtimex's return value when the kernel clock is not synchronised
 
 
@@ -160,7 +161,7 @@ class TrustedClock:
         if trusted:
             now = self.wall_ms()
             self.synced_at_ms = max(self.synced_at_ms, now)
-            if now > self.last_trusted_ms:
+            if now >= self.last_trusted_ms + NOTE_EVERY_MS or self.last_trusted_ms == 0:
                 self.note_trusted(now)
                 self.last_trusted_ms = now
         return trusted

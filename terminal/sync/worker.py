@@ -6,6 +6,7 @@ app's own calls get)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import socket
 import threading
@@ -28,6 +29,7 @@ from terminal.sync.trusted_time import TrustedClock, new_nonce, verify_signed_ti
 from terminal.sync.upload import DrainReport, Uploader
 
 THREAD_NAME = "sync"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,12 @@ class SyncWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            delay, offline = self.cycle()
+            try:
+                delay, offline = self.cycle()
+            except Exception as error:  # a bug: logged with its traceback, and we keep going
+                log.exception("sync pass failed")
+                self.status.update(problem=f"internal error: {type(error).__name__}: {error}")
+                delay, offline = self.backoff.next_delay(), False
             if self._stop.is_set():
                 break
             self._wait(delay, offline)

@@ -163,3 +163,41 @@ def test_lossy_network_exactly_once_through_the_seam(ledger):
     assert worker.totals.accepted == 1000
     assert worker.totals.duplicate > 0  # lost replies were re-sent and answered duplicate
     assert worker.status.current.parked == 0
+
+
+def test_a_bug_in_one_pass_is_logged_and_the_thread_keeps_going(ledger, caplog):
+    ids = {sale(ledger, 1000 + n, n).record.txn_id for n in range(5)}
+    platform = FakePlatform()
+    drained = threading.Event()
+
+    class FlakyLedger:
+        """The real ledger, whose first claim fails with an unexpected error."""
+
+        failed = False
+
+        def __getattr__(self, name):
+            return getattr(ledger, name)
+
+        def claim(self, limit, now_ms):
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("unexpected")
+            return ledger.claim(limit, now_ms)
+
+    class Board(StatusBoard):
+        def update(self, **changes):
+            status = super().update(**changes)
+            if status.online and status.queue_depth == 0 and status.problem is None:
+                drained.set()
+            return status
+
+    settings = SyncSettings(backoff_initial_seconds=0.01, backoff_max_seconds=0.02)
+    worker, _ = worker_for(FlakyLedger(), platform, status=Board(), settings=settings)
+    worker.clock = SystemClock()
+    worker.start()
+    try:
+        assert drained.wait(30)
+    finally:
+        worker.stop(timeout=10)
+    assert set(platform.stored) == ids
+    assert "sync pass failed" in caplog.text
