@@ -40,6 +40,7 @@ from terminal.core.session.events import (
 )
 from terminal.core.session.model import Home, Preset, SessionConfig, State
 from terminal.hw.camera import CameraError
+from terminal.scan.worker import ScanEvent, ScanWorker
 from terminal.ui.paint import Theme
 from terminal.ui.screens import render
 
@@ -127,7 +128,6 @@ class Parts:
 class App:
     def __init__(self, parts: Parts):
         from terminal.scan.pipeline import Pipeline
-        from terminal.scan.worker import ScanWorker
 
         self.parts = parts
         config = parts.config
@@ -145,6 +145,8 @@ class App:
             decoder.max_fps,
             decoder.hold_release_ms,
         )
+        # The scan worker posts straight into the session's queue: a code wakes the loop.
+        self.scan.events = self.queue
         self.effects = Effects(
             config=config,
             ledger=parts.ledger,
@@ -234,7 +236,6 @@ class App:
             events.append(self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait())
         now = time.monotonic()
         events += self.parts.keys.events(now)
-        events += [Scanned(e.code.text, e.code.format) for e in self.scan.drain()]
         if now - self._last_tick >= TICK_SECONDS:
             self._last_tick = now
             events.append(Tick(_wall_ms()))
@@ -290,6 +291,8 @@ class App:
     def _handle(self, event) -> None:
         if event is None:
             return
+        if isinstance(event, ScanEvent):
+            event = Scanned(event.code.text, event.code.format)
         if isinstance(event, OfflineDecision):
             self.effects.decide_offline(event.command)
             return

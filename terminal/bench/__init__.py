@@ -91,6 +91,12 @@ def bench_display(repeat: int) -> None:
     run(repeat)
 
 
+def bench_app(repeat: int) -> None:
+    from terminal.bench.app import bench_app as run
+
+    run(repeat)
+
+
 SECTIONS = {
     "encode": bench_encode,
     "scan": bench_scan,
@@ -98,6 +104,7 @@ SECTIONS = {
     "sync": bench_sync,
     "display": bench_display,
     "platform": bench_platform,
+    "app": bench_app,
 }
 
 

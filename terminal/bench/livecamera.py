@@ -73,4 +73,5 @@ class LiveCamera:
         frame = self._frames(shot)[self._index % VARIANTS]
         self._index += 1
         self.frames_read += 1
-        return Frame(frame, time.monotonic() - self._start, self._index)
+        # Timestamps on the frame clock (index / fps), as a camera's sensor stamps them.
+        return Frame(frame, (self._index - 1) / self.fps, self._index)
