@@ -74,6 +74,8 @@ def _serialized(method):
         with self._lock:
             if self._closed:
                 raise LedgerMisuse(f"Ledger.{method.__name__} called after close()")
+            if self._lost:
+                self._reconnect()
             return method(self, *args, **kwargs)
 
     return run
@@ -87,6 +89,7 @@ class Ledger:
         self._lock = threading.RLock()
         self._forbidden: set[int] = set()
         self._closed = False
+        self._lost = False  # the connection was given up after a failed ROLLBACK
         self._check_caller("open")
         self.db = connect(self.path)  # tests and the benchmark read it; nothing else may
         self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
@@ -180,7 +183,13 @@ class Ledger:
             # fails in `connect` again rather than writing into a transaction of unknown state.
             with contextlib.suppress(sqlite3.Error):
                 self.db.close()
-            self.db = connect(self.path)
+            self._lost = True
+            self._reconnect()
+
+    def _reconnect(self) -> None:
+        """A fresh connection after one was given up; raises (translated) while that fails."""
+        self.db = connect(self.path)
+        self._lost, self._last = False, None
 
     def _read(self, sql: str, parameters: tuple = ()) -> tuple | None:
         try:

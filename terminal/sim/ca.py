@@ -28,7 +28,9 @@ class SimCA:
         )
 
     def issue(self, csr_pem: bytes, device_id: str, days: int = 825) -> bytes:
-        """A device certificate (PEM) for the key in `csr_pem`, named `device_id`."""
+        """A device certificate (PEM) for the key in `csr_pem`, named `device_id`: the subject
+        has exactly one CN, the device id (whatever CN the CSR asked for), which is what
+        `journal verify --cert --ca` checks against every record (terminal/ledger/certs.py)."""
         csr = x509.load_pem_x509_csr(csr_pem)
         if not csr.is_signature_valid:
             raise ValueError("the CSR's signature does not verify")

@@ -365,3 +365,20 @@ def test_sales_and_sync_from_two_threads_lose_nothing(tmp_path):
     assert report.problems == []
     assert report.approved == report.records == 400
     assert report.rounds > 20  # claim/settle really ran between the sales
+
+
+@pytest.mark.parametrize("method", ["claim", "close"])
+def test_a_rollback_that_fails_too_gives_up_the_connection_not_the_sale(tmp_path, method):
+    """SQLite keeps refusing (every statement interrupted, the ROLLBACK too): the ledger drops
+    the connection, which rolls back, and the next sale runs on a fresh one."""
+    ledger = open_ledger(tmp_path)
+    state = setup_for(ledger, method)
+    before = outbox_snapshot(ledger)
+    stuck = ledger.db
+    calls = itertools.count(1)
+    stuck.set_progress_handler(lambda: next(calls) > 10, 1)  # past step 10, nothing runs
+    with pytest.raises(LedgerError):
+        run_method(ledger, method, state)
+    assert ledger.db is not stuck and not ledger.db.in_transaction
+    assert outbox_snapshot(ledger) == before
+    assert_next_sale_durable(ledger.path, ledger.key, ledger, 0)
