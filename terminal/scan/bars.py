@@ -28,6 +28,9 @@ SHAPES = (
     ("disc", (1.5, 2.2, 3.0, 3.8)),
 )
 NOISE_RATIO = 0.02
+# Fewest dark runs a fused profile must show: the shortest Code128 (one character) has 10 bars;
+# text, cables and app icons give fewer across a line.
+MIN_BARS = 10
 
 
 def upright(gray: np.ndarray, centre: tuple[int, int], half: int = 200):
@@ -73,6 +76,13 @@ def bar_box(turned: np.ndarray, centre: tuple[int, int]) -> tuple[int, int, int,
     return top, bottom, left, right
 
 
+def _bar_count(profile: np.ndarray) -> int:
+    """Dark runs in a 0..255 profile, against its local mean (a blurred bar still counts)."""
+    local = cv2.blur(profile[None, :], (31, 1)).ravel()
+    dark = profile < local - 8
+    return int(np.count_nonzero(dark[1:] & ~dark[:-1]))
+
+
 def _kernel(shape: str, width: float, length: int) -> np.ndarray:
     """A centred, normalised 1-D blur of `shape` and `width` (upsampled px), wrapped for FFT."""
     offsets = np.minimum(np.arange(length), length - np.arange(length)).astype(np.float64)
@@ -92,12 +102,13 @@ def located(gray: np.ndarray, centre: tuple[int, int]):
     return None if box is None else (turned, box)
 
 
-def enlarged(turned: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The barcode's band of the upright frame, doubled in size (cubic): narrow bars of 1–2 px
-    get enough pixels for zxing's edge finder. The band is the full barcode, however long."""
+def enlarged(turned: np.ndarray, box: tuple[int, int, int, int], factor: int) -> np.ndarray:
+    """The barcode's band of the upright frame, enlarged `factor` times (cubic): narrow bars of
+    1–2 px get enough pixels for zxing's edge finder. The band is the full barcode, however
+    long (a crop around the gate's window would cut a 24-digit code)."""
     top, bottom, left, right = box
     band = turned[max(0, top - 8) : bottom + 9, max(0, left - 40) : right + 41]
-    return cv2.resize(band, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(band, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
 def profiles(turned: np.ndarray, box: tuple[int, int, int, int]) -> Iterator[np.ndarray]:
@@ -110,6 +121,9 @@ def profiles(turned: np.ndarray, box: tuple[int, int, int, int]) -> Iterator[np.
     fused = np.median(rows, axis=0).astype(np.float32)
     low, high = np.percentile(fused, (3, 97))
     fused = (fused - low) * (255.0 / max(1.0, high - low))
+    if _bar_count(fused) < MIN_BARS:
+        return  # not a barcode (text, a cable, icons): the deconvolutions would read nothing
+
     profile = cv2.resize(fused[None, :], (len(fused) * SCALE, 1), interpolation=cv2.INTER_CUBIC)
     profile = profile.ravel().astype(np.float64)
     yield profile

@@ -85,6 +85,29 @@ def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.
     return deconvolved(gray, kernels, noise_ratio)
 
 
+def whitened(
+    gray: np.ndarray, smooth: float = 2.0, strength: float = 0.8, floor: float = 0.01
+) -> np.ndarray:
+    """Blind sharpening by spectral whitening: divides the spectrum by its own smooth envelope.
+
+    A code's modules have a roughly flat spectrum; any blur (a curved hand path, a lens, both)
+    bends it down towards high frequencies. Dividing by the envelope (the log-magnitude spectrum
+    smoothed over `smooth` frequency bins, raised to `strength`, floored at `floor` of its peak
+    so noise is not boosted without bound) undoes the bend without assuming the blur's shape.
+    Phases are kept, so it sharpens rather than deblurs exactly. Output stretched to 0..255.
+    """
+    spectrum = cv2.dft(gray.astype(np.float32), flags=cv2.DFT_COMPLEX_OUTPUT)
+    magnitude = cv2.magnitude(spectrum[:, :, 0], spectrum[:, :, 1])
+    # Smoothed in the centred layout, so low frequencies are not blurred across the wrap.
+    envelope = cv2.GaussianBlur(np.fft.fftshift(cv2.log(magnitude + 1e-3)), (0, 0), smooth)
+    envelope = np.fft.ifftshift(cv2.max(envelope, float(envelope.max()) + np.log(floor)))
+    gain = cv2.exp((float(envelope[0, 0]) - envelope) * strength)  # 1 at zero frequency
+    restored = cv2.idft(spectrum * gain[:, :, None], flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+    low, high = np.percentile(restored[::3, ::3], (1, 99))  # a sample is enough for a stretch
+    scale = 255.0 / max(1e-6, float(high - low))
+    return np.clip((restored - low) * scale, 0, 255).astype(np.uint8)
+
+
 def sharpness(gray: np.ndarray) -> float:
     """Edge sharpness relative to contrast: high for crisp print, low for a blurred code."""
     spread = float(gray.std())
