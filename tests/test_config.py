@@ -367,3 +367,17 @@ def test_config_check_command_refuses_an_empty_defaults_file(tmp_path, capsys):
     assert "defaults.toml must set every setting" in captured.err
     assert "Traceback" not in captured.err and "ok:" not in captured.out
     assert empty.stat().st_mtime_ns == before.st_mtime_ns and empty.read_text() == ""
+
+
+@pytest.mark.parametrize("name", ["empty.toml", "device.toml", "issuers/incheon.toml"])
+def test_check_of_any_empty_config_file_is_refused(tmp_path, config_dir, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    write(path, "# nothing but a comment\n")
+    assert any("sets nothing" in p for p in check_file(path, directory=config_dir))
+
+
+def test_an_empty_device_file_is_refused_rather_than_run_as_the_demo_identity(tmp_path, config_dir):
+    device = write(tmp_path / "device.toml", "")
+    with pytest.raises(ConfigError, match="sets nothing"):
+        load_config(device_file=device, env={}, directory=config_dir)

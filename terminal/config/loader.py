@@ -254,6 +254,9 @@ def load_config(
     if device_file is not None:
         data, errors = read_toml(device_file)
         problems += errors
+        if data == {}:
+            # Running on as the demo identity would hide a lost provisioning: refuse.
+            problems.append(_empty_file_problem(device_file))
         if data is not None:
             device_values, errors = validate_layer(data, str(device_file), DEVICE_SECTIONS)
             problems += errors
@@ -318,6 +321,8 @@ def check_file(path: Path, directory: Path | None = None) -> list[str]:
     data, problems = read_toml(path)
     if data is None:
         return problems
+    if not data and path.name != "defaults.toml":  # defaults: every missing key is listed
+        return [_empty_file_problem(path)]
     if "issuer" in data or path.parent.name == "issuers":
         return _check_issuer_file(path, data, directory)
     if path.name == "defaults.toml":
@@ -335,6 +340,13 @@ def check_file(path: Path, directory: Path | None = None) -> list[str]:
     except ConfigError as error:
         return error.problems
     return []
+
+
+def _empty_file_problem(path: Path) -> str:
+    return (
+        f"{path}: sets nothing (an empty file is often a write cut short by a power loss); "
+        "restore its settings, or leave the file out"
+    )
 
 
 def _table(data: Mapping[str, Any], section: str) -> dict[str, Any] | None:
