@@ -84,13 +84,13 @@ def test_refuse_closes_the_port_until_it_lifts_itself(server, device):
         if not server.faults.refusing:
             lifted.set()
 
-    server.faults.set(Fault("refuse", seconds=0.3))
-    server.settle()
-    device.client.close()
-    with pytest.raises(ConnectionRefusedError):
-        device.get("/v1/keys")
-    server.faults.on_change.append(watch)
+    server.faults.on_change.append(watch)  # before the refusal: its end cannot be missed
     try:
+        server.faults.set(Fault("refuse", seconds=0.5))
+        server.settle()
+        device.client.close()
+        with pytest.raises(ConnectionRefusedError):
+            device.get("/v1/keys")
         assert lifted.wait(10)
     finally:
         server.faults.on_change.remove(watch)
