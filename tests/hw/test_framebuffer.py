@@ -68,6 +68,7 @@ def test_a_rotated_canvas_is_written_turned(tmp_path):
     canvas = Image.new("RGB", layout.canvas, "black")
     canvas.putpixel((0, 0), (255, 0, 0))
     display.show(canvas)
+    display.close()
     shown = decode(device.read_bytes(), panel, 32, 480 * 4)
     assert tuple(shown[0, 479]) == (255, 0, 0)
     assert shown[..., 0].sum() == 255
@@ -86,6 +87,7 @@ def test_only_changed_rows_are_rewritten_and_an_equal_frame_not_at_all(tmp_path)
     second = first.copy()
     second.paste((0, 0, 255), (0, 100, 320, 111))
     assert display.show(second)
+    display.close()
     raw = device.read_bytes()
     assert raw[:2] == b"\x01\x02"
     shown = decode(raw, size, 16, stride)
