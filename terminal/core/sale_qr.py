@@ -181,7 +181,8 @@ def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
         raise SaleQrError("malformed", "currency is not 410 (KRW)")
     if template.sub("00") != sale.platform_guid or tail.sub("00") != sale.platform_guid:
         raise SaleQrError("malformed", "signature template GUID does not match the platform")
-    if _unsigned_objects(sale) != objects[:-2]:
+    if _unsigned_objects(sale) != objects[:-2] or _signature_head(sale) != template.value[:3]:
+        # Each field has one spelling (no leading zeros, no "+", ASCII digits only).
         raise SaleQrError("malformed", "objects differ from the sale QR layout")
     head_part, tail_part = template.sub("03") or "", tail.sub("01") or ""
     if len(head_part) != _HALF or len(tail_part) != _HALF:

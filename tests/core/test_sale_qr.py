@@ -252,3 +252,21 @@ def _verifies_as_der(signature: bytes, payload: str) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+@pytest.mark.parametrize("spelling", ["0{e}", "+{e}", " {e}"])
+def test_attack_another_spelling_of_the_expiry_is_refused(spelling):
+    """int() reads "0…", "+…" and " …" as the same number; only one spelling is the sale's."""
+    payload = signed()
+    expiry = str(SALE.expires_at)
+    objects = emv.parse(payload)
+    template = objects[-2]
+    head = (
+        template.value[0],
+        emv.DataObject("01", spelling.format(e=expiry)),
+        *template.value[2:],
+    )
+    respelled = emv.encode((*objects[:-2], emv.DataObject("80", head), objects[-1]))
+    with pytest.raises(SaleQrError) as caught:
+        verify_sale_qr(respelled, device_check, NOW)
+    assert caught.value.reason == "malformed"
