@@ -54,6 +54,13 @@ class ZxingBackend:
     def decode(
         self, gray: np.ndarray, *, try_harder: bool = True, try_rotate: bool = True
     ) -> list[Decoded]:
+        return self.decode_or_locate(gray, try_harder=try_harder, try_rotate=try_rotate)[0]
+
+    def decode_or_locate(
+        self, gray: np.ndarray, *, try_harder: bool = True, try_rotate: bool = True
+    ) -> tuple[list[Decoded], list[tuple[int, int]]]:
+        """The codes read, and the centres of symbols zxing-cpp located but could not decode
+        (a finder pattern or start code seen, the rest unreadable): a gate that costs nothing."""
         found = self._zxing.read_barcodes(
             gray,
             formats=self._formats,
@@ -64,8 +71,19 @@ class ZxingBackend:
             # Plain keeps control characters as they are; the default HRI mode would turn
             # "\x01" into "<SOH>" and hand the caller a text that was never in the code.
             text_mode=self._zxing.TextMode.Plain,
+            return_errors=True,
         )
-        return [Decoded(self._names[r.format], r.text) for r in found if r.valid]
+        codes = [Decoded(self._names[r.format], r.text) for r in found if r.valid]
+        located = [_centre(r.position) for r in found if not r.valid]
+        return codes, located
+
+
+def _centre(position) -> tuple[int, int]:
+    corners = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+    return (
+        int(sum(point.x for point in corners) / 4),
+        int(sum(point.y for point in corners) / 4),
+    )
 
 
 class ZbarBackend:

@@ -2,18 +2,20 @@
 
 Most frames at a counter hold no code, so the first pass must be cheap: zxing-cpp restricted
 to QR + Code128, at one scale, without its 90° re-scan or inverted-image pass. When it finds
-nothing, a texture gate (dense dark/light transitions with contrast, in a code-sized window)
-decides whether a code is likely; only then do the repairs run, cheapest first, stopping at the
-first code read:
+nothing, a texture gate on a quarter-size frame (dense dark/light transitions with contrast, in
+a code-sized window) scores how likely a code is; each repair runs only when the score reaches
+that repair's own minimum, cheapest and most productive first, stopping at the first code read:
 
-1. rotate so the dominant edges are upright (1-D barcodes tilted past what zxing scans);
-2. ZBar on the region, QR only (better than zxing under glare and moiré);
-3. a median filter and one global threshold (modules with a picture in them), an unsharp mask
-   (defocus), a 2× upscale (small or dim codes);
-4. Wiener deconvolution along the estimated motion direction (a moving hand), when the region
-   is blurred.
+1. rotate so the dominant edges are upright, then zxing-cpp's full search (tilted barcodes);
+2. scanline fusion for Code128 (terminal/scan/bars.py): the upright barcode band enlarged, then
+   the median of its rows, deconvolved with a family of 1-D blurs;
+3. a median filter and one global threshold (modules with a picture in them), a 2× upscale
+   (small codes), blind spectral whitening (blur of any shape), ZBar for QR, and a lens-disc
+   Wiener deconvolution when the region is blurred.
 
-Each step was kept because `scripts/bench scan` showed it decoding frames the others did not.
+Steps were chosen on the tuning split of terminal/sim/counter.py and kept only when they added
+reads on its unseen split; the minimums keep them off nearly all empty frames, whose cost must
+stay within 1.2× of zxing-cpp's own (`scripts/bench scan` measures both).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ GATE_MIN_SIDE = 32  # px: smaller frames have nothing to gate (the first pass st
 GATE_THRESHOLD = 0.30  # tuning split: ~4% of empty frames reach it, ~95% of repairable codes do
 DEFOCUS_RADII = (1.5, 2.2, 3.0)  # px: lens blur discs the deconvolution tries
 BLURRY = 0.35  # sharpness below which a region is worth deconvolving
+LOCATED = 1.0  # the gate score given to a symbol zxing-cpp located: every repair may run
 # The gate score each repair needs, from the tuning split: no step rescued a code below its
 # minimum there, and empty frames mostly score below 0.38, so the expensive steps rarely run
 # on them (the empty-frame budget is 1.2× zxing-cpp's own cost).
@@ -158,15 +161,16 @@ class Pipeline:
         wants_bars = self._zxing is not None and "Code128" in formats
         self._bars = ZxingBackend(("Code128",)) if wants_bars else None
 
-    def _first(self, gray: np.ndarray) -> list[Decoded]:
+    def _first(self, gray: np.ndarray) -> tuple[list[Decoded], list[tuple[int, int]]]:
+        """Codes read by the cheap pass, and where it located symbols it could not read."""
         if self._zxing is not None:
-            return self._cheap.decode(gray, try_harder=False, try_rotate=False)
+            return self._cheap.decode_or_locate(gray, try_harder=False, try_rotate=False)
         # Without zxing-cpp, the other backends in order are the first pass.
         for backend in self.backends.values():
             found = backend.decode(gray)
             if found:
-                return found
-        return []
+                return found, []
+        return [], []
 
     def _repairs(self, gray: np.ndarray, centre: tuple[int, int], score: float):
         """(step name, decode function) in the order they are tried, each only when the gate's
@@ -231,11 +235,14 @@ class Pipeline:
         started = time.perf_counter()
         gray = _gray(frame)
         stats = PipelineStats()
-        codes = self._first(gray)
+        codes, located = self._first(gray)
         if codes:
             stats.step = "first"
         else:
-            stats.gate_score, centre = gate(gray)
+            if located:  # zxing-cpp saw a symbol: repair there, whatever the texture says
+                stats.gate_score, centre = LOCATED, located[0]
+            else:
+                stats.gate_score, centre = gate(gray)
             if stats.gate_score >= self.gate_threshold:
                 stats.gated = True
                 for step, attempt in self._repairs(gray, centre, stats.gate_score):
