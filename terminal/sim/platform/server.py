@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 import traceback
 from collections.abc import Callable
@@ -275,12 +276,19 @@ async def serve_forever(
     faults: Faults,
     announce: Callable[[Runtime], None],
 ) -> None:
-    """`qr-terminal platform serve`: runs until cancelled (Ctrl-C)."""
+    """`qr-terminal platform serve`: runs until Ctrl-C, SIGINT or SIGTERM (scripts and service
+    managers stop it with SIGTERM; a shell's background job may have SIGINT ignored)."""
     platform = Platform.open(state_dir, Clock(), faults)
     runtime = Runtime(platform, SpecCheck.load(), host, port, admin_port)
     await runtime.start()
     announce(runtime)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         await runtime.stop()
