@@ -39,6 +39,17 @@ def _drop_to_owner(state_dir: Path) -> None:
     os.setuid(user.pw_uid)
 
 
+def _state_dir(device_file: Path | None) -> Path:
+    """The state directory the configuration names (the default one if it does not load:
+    the selftest then reports the configuration itself)."""
+    from terminal.config.loader import ConfigError, load_config
+
+    try:
+        return Path(load_config(device_file=device_file).config.paths.state_dir)
+    except ConfigError:
+        return Path("/var/lib/qr-terminal")
+
+
 def _run(args: argparse.Namespace) -> int:
     from terminal.selftest.report import exit_code, to_json, to_text
     from terminal.selftest.runner import Inputs, run
@@ -53,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {device_file}: no device file; provision the device first", file=sys.stderr)
         return 2
     if args.root is None:
-        _drop_to_owner(Path("/var/lib/qr-terminal"))
+        _drop_to_owner(_state_dir(device_file))
     device_checks = None if args.no_devices else _device_checks()
     held = device_checks is not None and args.root is None and not args.devices_anyway
     if held:
