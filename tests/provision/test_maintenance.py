@@ -103,3 +103,17 @@ def test_close_day_leaves_a_request_while_the_terminal_runs(tmp_path):
     assert "asked the running terminal" in outcome
     assert (terminal.state / CLOSE_REQUEST).read_text() == f"{T0 + 1}\n"
     assert check_database(terminal.database).since_close == 1  # the ledger was not touched
+
+
+def test_cli_close_day_direct_and_renew_not_due(tmp_path, capsys):
+    terminal = provisioned(tmp_path)
+    ledger = terminal.ledger()
+    sale(ledger, 1000)
+    ledger.close()
+    device = ["--device", str(terminal.device_file)]
+    assert main(["maintain", "close-day", "--if-open", "--direct", *device]) == 0
+    assert "closed the day (1 records)" in capsys.readouterr().out
+    assert main(["maintain", "close-day", "--direct", *device]) == 0
+    assert "already closed" in capsys.readouterr().out
+    assert main(["maintain", "renew-cert", *device]) == 0
+    assert "still valid" in capsys.readouterr().out
