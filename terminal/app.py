@@ -22,11 +22,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from terminal import __version__
 from terminal.app_effects import Effects, OfflineDecision, RefundApproved
+from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.money import AmountError, parse_won
 from terminal.core.session import initial_state, step
@@ -68,8 +69,6 @@ class Health:
 
 def session_config(config) -> SessionConfig:
     """What the session needs of the configuration. Raises AppError for a bad preset."""
-    from terminal.config.merchant import rates_for
-
     presets = []
     for text in config.counter.presets:
         label, _, won = text.rpartition("=")
@@ -242,6 +241,7 @@ class App:
         if now - self._last_status >= STATUS_SECONDS:
             self._last_status = now
             self._publish_status()
+            self._take_pushed_config()
         if now - self._last_close_check >= CLOSE_CHECK_SECONDS:
             self._last_close_check = now
             self._close_if_asked()
@@ -337,6 +337,26 @@ class App:
         if camera != self._camera_problem or force:
             self._camera_problem = camera
             self._handle(DeviceTrouble("camera", camera))
+
+    def _take_pushed_config(self) -> None:
+        """Configuration the platform pushed (staged by the sync thread) comes into force at
+        home, between sales: a sale never sees two configurations."""
+        holder = getattr(self.parts.sync, "config", None)
+        if holder is None or not isinstance(self.state.screen, Home):
+            return
+        config = holder.for_sale().config
+        if config is self.config:
+            return
+        try:
+            session = session_config(config)
+        except AppError as error:
+            log.error("pushed configuration not used: %s", error)
+            return
+        self.config = self.effects.config = config
+        self.effects.rates = rates_for(config)
+        self.state = replace(self.state, ctx=replace(self.state.ctx, config=session))
+        self._dirty = True
+        log.info("configuration version %s in force", holder.version)
 
     def _close_if_asked(self) -> None:
         """The day-close timer asks a running terminal through a file; close at home only."""

@@ -150,3 +150,46 @@ def test_app_without_device_key_says_provision(tmp_path):
 
     with pytest.raises(AppError, match="provision"):
         build_app(kit_config(tmp_path), env={})
+
+
+class StagedOnly:
+    """A sync worker stand-in that only holds pushed configuration (nothing runs)."""
+
+    def __init__(self, config):
+        from terminal.sync.pushed_config import ConfigHolder
+        from terminal.sync.status import StatusBoard
+
+        self.config, self.status = ConfigHolder(config), StatusBoard()
+
+    def start(self):
+        pass
+
+    def stop(self, timeout=None):
+        pass
+
+    def wake(self):
+        pass
+
+
+def test_pushed_configuration_comes_into_force_at_home_only(tmp_path):
+    config = kit_config(tmp_path / "state")
+    sync = StagedOnly(config)
+    kit = Kit(tmp_path / "state", config=config, sync=sync)
+    try:
+        kit.app.press("5")
+        kit.app.run(until=lambda s: s.screen.__class__.__name__ == "AmountEntry", timeout=5)
+        sync.config.stage(
+            {"version": 2, "issuer": config.issuer.id, "merchant": {"name_ko": "새 이름 분식"}},
+            "etag-2",
+        )
+        kit.app._last_status = 0
+        kit.app.turn()
+        assert kit.app.state.ctx.config.merchant_name == config.merchant.name_ko  # mid-sale
+        kit.app.press("cancel")
+        kit.app.run(until=kit.screen_is(Home), timeout=5)
+        kit.app._last_status = 0
+        kit.app.turn()
+        assert kit.app.state.ctx.config.merchant_name == "새 이름 분식"
+        assert kit.app.effects.config.merchant.name_ko == "새 이름 분식"
+    finally:
+        kit.app.shutdown()
