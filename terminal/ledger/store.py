@@ -13,7 +13,8 @@ Threads (the rule, enforced):
 - Sync calls claim / settle / reclaim_stuck / queue / unsynced; their names and meaning are the
   same as before this rule existed.
 
-Transactions: every write goes through `_transaction`: BEGIN IMMEDIATE, the work, COMMIT, or
+Transactions: every write goes through `_transaction` (terminal/ledger/connection.py, which also
+holds the lock and the thread check): BEGIN IMMEDIATE, the work, COMMIT, or
 ROLLBACK on any failure, a failed COMMIT included. It refuses to start inside a transaction it
 did not open (LedgerMisuse): a sale can never silently join someone else's uncommitted work.
 Raw sqlite3 errors leave as the ledger's own types (errors.translate, by SQLite result code).
@@ -24,12 +25,9 @@ means a new database and a new certificate, never one chain signed by two keys.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,24 +35,15 @@ from terminal.core.benefits import Benefits, Price, refund_benefits, refund_pric
 from terminal.core.ids import uuid7
 from terminal.core.offline import ClockState, Unsynced
 from terminal.core.records import GENESIS_HASH, Record, chain_hash
-from terminal.ledger.errors import (
-    LedgerConstraint,
-    LedgerMisuse,
-    RefundRefused,
-    TokenReplayed,
-    translate,
-)
+from terminal.ledger.connection import SCAN_WORKER_THREAD, SerializedDatabase, serialized
+from terminal.ledger.errors import LedgerConstraint, RefundRefused, TokenReplayed, translate
 from terminal.ledger.export import (
     export_lines,
     journal_rows,
     payload_record,
     signer_mismatch,
 )
-from terminal.ledger.schema import connect
 from terminal.signing import DeviceKey
-
-# The name terminal/scan/worker.py gives its thread; that thread must never call the ledger.
-SCAN_WORKER_THREAD = "scan-worker"
 
 __all__ = ["SCAN_WORKER_THREAD", "Ledger", "Recorded", "payload_record"]
 
@@ -65,34 +54,13 @@ class Recorded:
     jws: str
 
 
-def _serialized(method):
-    """Checks the calling thread, then runs the method holding the ledger's lock."""
-
-    @functools.wraps(method)
-    def run(self: Ledger, *args, **kwargs):
-        self._check_caller(method.__name__)
-        with self._lock:
-            if self._closed:
-                raise LedgerMisuse(f"Ledger.{method.__name__} called after close()")
-            if self._lost:
-                self._reconnect()
-            return method(self, *args, **kwargs)
-
-    return run
-
-
-class Ledger:
+class Ledger(SerializedDatabase):
     """The only writer of the database. One per process; see the module docstring for threads."""
 
     def __init__(self, path: Path, key: DeviceKey, device_id: str):
-        self.path, self.key, self.device_id = Path(path), key, device_id
-        self._lock = threading.RLock()
-        self._forbidden: set[int] = set()
-        self._closed = False
-        self._lost = False  # the connection was given up after a failed ROLLBACK
-        self._check_caller("open")
-        self.db = connect(self.path)  # tests and the benchmark read it; nothing else may
+        self.key, self.device_id = key, device_id
         self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
+        super().__init__(path)
         try:
             self._check_signer()
             self.reclaim_stuck()
@@ -100,25 +68,8 @@ class Ledger:
             self.close()
             raise
 
-    def forbid_thread(self, thread: threading.Thread) -> None:
-        """Makes calls from `thread` (e.g. another worker) raise LedgerMisuse."""
-        if thread.ident is None:
-            raise LedgerMisuse(f"thread {thread.name} has not started: it has no id yet")
-        self._forbidden.add(thread.ident)
-
-    def _check_caller(self, action: str) -> None:
-        current = threading.current_thread()
-        if current.name == SCAN_WORKER_THREAD or current.ident in self._forbidden:
-            raise LedgerMisuse(
-                f"Ledger.{action} called from thread {current.name!r}, which must not use the "
-                "ledger: post an event to the session thread instead"
-            )
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self.db.close()
+    def _forget(self) -> None:
+        self._last = None  # re-read the head after a failed write
 
     def _check_signer(self) -> None:
         """The first and the newest record must be signed by our key (see KeyMismatch)."""
@@ -128,74 +79,6 @@ class Ledger:
                 mismatch = signer_mismatch(row[1], self.key, f"{self.path} record seq {row[0]}")
                 if mismatch:
                     raise mismatch
-
-    # --- the one way to write --------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _transaction(self, landed: Callable[[], bool] | None = None) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any failure (a failed COMMIT included);
-        sqlite3 errors come out translated. Refuses to run inside a transaction it did not open.
-
-        SQLite can report a COMMIT as failed (interrupted, I/O error) after the commit became
-        durable. Then `landed()`, if given, asks the database whether the work is there: a
-        record by its txn id, a claim by its rows. Settle and reclaim need no probe: repeating
-        them is harmless, so their caller simply repeats them after an error."""
-        if self.db.in_transaction:
-            raise LedgerMisuse(
-                f"{self.path}: a transaction the ledger did not open is active on its "
-                "connection; refusing to write inside it (nothing was recorded)"
-            )
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            self._abandon()  # a BEGIN can fail after it opened the transaction (interrupted)
-            raise translate(error, self.path) from None
-        try:
-            yield
-        except BaseException as error:
-            self._abandon()
-            if isinstance(error, sqlite3.Error):
-                raise translate(error, self.path) from None
-            raise
-        try:
-            self.db.execute("COMMIT")
-        except sqlite3.Error as error:
-            if not self.db.in_transaction and landed is not None and self._probe(landed):
-                return
-            self._abandon()
-            raise translate(error, self.path) from None
-
-    def _probe(self, landed: Callable[[], bool]) -> bool:
-        try:
-            return landed()
-        except sqlite3.Error:
-            return False
-
-    def _abandon(self) -> None:
-        self._last = None  # re-read the head: never trust a cache across a failed write
-        # SQLite may already have rolled back by itself (after SQLITE_FULL, for one).
-        if self.db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-        if self.db.in_transaction:
-            # The ROLLBACK failed too (interrupted, I/O error). Closing the connection makes
-            # SQLite roll back; a fresh one starts clean. If even that fails, the next call
-            # fails in `connect` again rather than writing into a transaction of unknown state.
-            with contextlib.suppress(sqlite3.Error):
-                self.db.close()
-            self._lost = True
-            self._reconnect()
-
-    def _reconnect(self) -> None:
-        """A fresh connection after one was given up; raises (translated) while that fails."""
-        self.db = connect(self.path)
-        self._lost, self._last = False, None
-
-    def _read(self, sql: str, parameters: tuple = ()) -> tuple | None:
-        try:
-            return self.db.execute(sql, parameters).fetchone()
-        except sqlite3.Error as error:
-            raise translate(error, self.path) from None
 
     # --- records ---------------------------------------------------------------------------
 
@@ -267,7 +150,7 @@ class Ledger:
             **fields,
         )
 
-    @_serialized
+    @serialized
     def record_sale(
         self,
         *,
@@ -303,7 +186,7 @@ class Ledger:
             token_id=token_id or None,
         )
 
-    @_serialized
+    @serialized
     def record_refund(
         self, *, original_txn: str, amount_won: int, clock: ClockState, void: bool = False
     ) -> Recorded:
@@ -347,7 +230,7 @@ class Ledger:
         ).fetchone()[0]
         return payload_record(row[0]), refunded
 
-    @_serialized
+    @serialized
     def record_close(self, *, clock: ClockState) -> Recorded:
         """A day close: totals by kind and method since the previous close, and the seq range."""
 
@@ -388,7 +271,7 @@ class Ledger:
 
         return self._append(make, offline=False)
 
-    @_serialized
+    @serialized
     def note_trusted_time(self, now_ms: int) -> None:
         """Remembers a time known to be right (after NTP sync), for the next boot's clock check."""
         with self._transaction():
@@ -400,7 +283,7 @@ class Ledger:
 
     # --- outbox (sync asks the ledger to change states: one writer) -------------------------
 
-    @_serialized
+    @serialized
     def reclaim_stuck(self) -> int:
         """Rows left 'sending' by a crash go back to 'pending'; returns how many."""
         with self._transaction():
@@ -408,7 +291,7 @@ class Ledger:
                 "UPDATE journal SET state = 'pending' WHERE state = 'sending'"
             ).rowcount
 
-    @_serialized
+    @serialized
     def claim(self, limit: int, now_ms: int) -> list[tuple[str, str]]:
         """Marks up to `limit` oldest pending rows 'sending'; returns (txn_id, jws) in seq order."""
         rows: list[tuple[str, str]] = []
@@ -433,7 +316,7 @@ class Ledger:
             )
         return rows
 
-    @_serialized
+    @serialized
     def settle(self, accepted: list[str], rejected: dict[str, str], retry: list[str]) -> None:
         """Applies the platform's answers in one transaction: all of them or none. Repeating
         it with the same answers is harmless: after an error, call it again."""
@@ -455,7 +338,7 @@ class Ledger:
 
     # --- reading ---------------------------------------------------------------------------
 
-    @_serialized
+    @serialized
     def unsynced(self) -> Unsynced:
         """Offline sales the platform has not accepted: derived from the outbox rows that each
         sale's own transaction wrote, so the totals can never drift from the records. Rejected
@@ -466,24 +349,24 @@ class Ledger:
         )
         return Unsynced(total, count, oldest)
 
-    @_serialized
+    @serialized
     def queue(self) -> tuple[int, int | None]:
         """Outbox depth and the creation time of the oldest pending row (for the status bar)."""
         return self._read(
             "SELECT COUNT(*), MIN(time_ms) FROM journal WHERE state IN ('pending', 'sending')"
         )
 
-    @_serialized
+    @serialized
     def last_trusted_ms(self) -> int:
         row = self._read("SELECT value FROM meta WHERE key = 'last_trusted_ms'")
         return int(row[0]) if row else 0
 
-    @_serialized
+    @serialized
     def seen(self, token_id: str) -> bool:
         """Whether a sale on this terminal, online or offline, already used this token."""
         return self._read("SELECT 1 FROM journal WHERE token_id = ?", (token_id,)) is not None
 
-    @_serialized
+    @serialized
     def export_lines(self, now_ms: int) -> list[str]:
         """The signed export (see terminal/ledger/export.py), read in one snapshot."""
         try:
