@@ -98,7 +98,8 @@ def device_serial(proc: Path = Path("/proc"), etc: Path = Path("/etc")) -> str:
 
 def apt_packages(host: Host) -> list[str]:
     """What the terminal needs from apt on this host (the 32-bit fallbacks as scripts/setup)."""
-    wanted = ["libzbar0", "fonts-nanum", "python3-venv"]
+    # libzbar0: pyzbar; fonts-nanum: Hangul; libusb-1.0-0: USB receipt printers (pyusb).
+    wanted = ["libzbar0", "fonts-nanum", "python3-venv", "libusb-1.0-0"]
     if host.raspberry_pi:
         wanted += ["python3-picamera2", "python3-lgpio"]
         if host.machine == "armv7l":
