@@ -97,7 +97,8 @@ class Parked(SyncError):
 
 
 class ShowShopkeeper(SyncError):
-    """An answer the shopkeeper must see (a show-class problem: limit, already paid, ...)."""
+    """An answer the shopkeeper must see (a show-class problem: already paid, an enrollment
+    code used, expired or locked, ...); `problem.name` says which."""
 
     action = "show"
     message_ko = "플랫폼이 요청을 처리할 수 없습니다."

@@ -160,7 +160,8 @@ def error_for(problem: Problem, after: float | None = None) -> SyncError:
     action = problem.action
     if action == "retry":
         return PlatformBusy(f"platform asks to retry: {problem}", problem, after)
-    if problem.status in (401, 403) and action in (None, "show"):
+    identity = problem.name.startswith("certificate_") or problem.name == "unknown_device"
+    if problem.status in (401, 403) and (action is None or (action == "show" and identity)):
         # The device's identity is the problem, not the request: records stay queued.
         return DeviceRefused(f"device refused: {problem}", problem)
     if action == "show":

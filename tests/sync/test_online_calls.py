@@ -213,3 +213,20 @@ def test_slow_and_cut_answers_are_retried_not_believed(server, device):
     assert set(platform_records(server, device.device_id)) == committed
     assert worker.totals.duplicate >= 10  # the cut-off batches were committed, then re-sent
     ledger.close()
+
+
+def test_enrollment_refusals_are_shown_with_the_platforms_reason(server, tmp_path):
+    from terminal.signing import DeviceKey
+    from terminal.sync.client import enroll
+
+    csr = DeviceKey.generate().csr("SERIAL-9")
+    code = server.new_code()
+    enroll(server.url, server.ca_path, code, csr)
+    other = DeviceKey.generate().csr("SERIAL-10")
+    with pytest.raises(ShowShopkeeper) as used:
+        enroll(server.url, server.ca_path, code, other)
+    assert used.value.problem.name == "code_used" and not isinstance(used.value, DeviceRefused)
+    wrong = code[:5] + ("A" if code[5] != "A" else "B") + code[6:]
+    with pytest.raises(ShowShopkeeper) as refused:
+        enroll(server.url, server.ca_path, wrong, csr)
+    assert refused.value.problem.name in ("code_invalid", "code_used")
