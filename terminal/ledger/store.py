@@ -11,7 +11,9 @@ Threads (the rule, enforced):
   and records. A call from a thread named "scan-worker" (terminal/scan/worker.py), or from a
   thread given to `forbid_thread`, raises LedgerMisuse at once, before touching anything.
 - Sync calls claim / settle / reclaim_stuck / queue / unsynced; their names and meaning are the
-  same as before this rule existed.
+  same as before this rule existed. What changed: they raise LedgerError subclasses, never raw
+  sqlite3 errors (`error.retry` is True for LedgerBusy), and after an error settle and
+  reclaim_stuck may simply be called again (they are idempotent); a failed claim claimed nothing.
 
 Transactions: every write goes through `_transaction` (terminal/ledger/connection.py, which also
 holds the lock and the thread check): BEGIN IMMEDIATE, the work, COMMIT, or
