@@ -10,8 +10,11 @@ that repair's own minimum, cheapest and most productive first, stopping at the f
 2. scanline fusion for Code128 (terminal/scan/bars.py): the upright barcode band enlarged, then
    the median of its rows, deconvolved with a family of 1-D blurs;
 3. a median filter and one global threshold (modules with a picture in them), a 2× upscale
-   (small codes), blind spectral whitening (blur of any shape), ZBar for QR, and a lens-disc
-   Wiener deconvolution when the region is blurred.
+   (small codes), blind spectral whitening (blur of any shape), and a lens-disc Wiener
+   deconvolution when the region is blurred.
+
+ZBar on the region (a repair before) read no frame on the unseen split that no other step
+read, so it went; it stays available as a backend when zxing-cpp is missing.
 
 Steps were chosen on the tuning split of terminal/sim/counter.py and kept only when they added
 reads on its unseen split; the minimums keep them off nearly all empty frames, whose cost must
@@ -29,7 +32,7 @@ import cv2
 import numpy as np
 
 from terminal.scan import bars
-from terminal.scan.decoders import FORMATS, Decoded, ZbarBackend, ZxingBackend, load_backends
+from terminal.scan.decoders import FORMATS, Decoded, ZxingBackend, load_backends
 from terminal.scan.imaging import (
     deconvolved,
     disc_kernel,
@@ -60,7 +63,6 @@ REPAIR_GATES = {
     "binarize": 0.38,
     "upscale": 0.33,
     "whiten": 0.35,
-    "zbar": 0.40,
     "defocus": 0.35,
 }
 
@@ -69,7 +71,7 @@ REPAIR_GATES = {
 class PipelineStats:
     """What the pipeline did with one frame: which step read it and what it cost."""
 
-    step: str = "none"  # first, rotate, bars, binarize, upscale, zbar, defocus, or none
+    step: str = "none"  # first, rotate, bars, binarize, upscale, whiten, defocus, or none
     gated: bool = False  # the repairs ran
     gate_score: float = 0.0
     ms: float = 0.0
@@ -154,9 +156,6 @@ class Pipeline:
             # The first pass skips the inverted-image pass (light codes on dark, rare on a
             # wallet's screen): ~8% of its cost; the gated repairs still try inverted codes.
             self._cheap = ZxingBackend(formats, try_invert=False)
-        # ZBar repairs QR codes only: on blurred Code128 it returns misreads that pass the
-        # Code128 checksum (seen in the simulated "small" set); QR's Reed-Solomon does not.
-        self._zbar = ZbarBackend(("QRCode",)) if "zbar" in self.backends else None
         # Fused scanlines are clean 1-D profiles: only the Code128 reader needs to look at them.
         wants_bars = self._zxing is not None and "Code128" in formats
         self._bars = ZxingBackend(("Code128",)) if wants_bars else None
@@ -186,8 +185,6 @@ class Pipeline:
             enlarged = lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # noqa: E731
             steps.append(("upscale", lambda: zxing.decode(enlarged())))
             steps.append(("whiten", lambda: self._whitened(gray, centre)))
-        if self._zbar is not None:
-            steps.append(("zbar", lambda: self._zbar.decode(crop)))
         if zxing is not None:
             steps.append(("defocus", lambda: self._defocused(gray, centre, crop)))
         for name, attempt in steps:

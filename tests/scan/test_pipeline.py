@@ -16,6 +16,10 @@ from terminal.sim.counter import CATEGORIES
 from terminal.sim.dataset import SPLITS, counter_frames, real_photos, same_text
 from tests.scan.photos import PHOTOS, needs_photos
 
+# Of the 26 frames in `unseen_sample`, measured when the repairs were frozen (zxing-cpp alone
+# reads 18); the four it misses: hand_motion/0 and /2, screen_clipping/2, distance/2.
+UNSEEN_SAMPLE_READ = 22
+
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
@@ -31,9 +35,6 @@ def photos():
 
 def read(decode, samples) -> set[str]:
     return {s.name for s in samples if s.expected in {same_text(c.text) for c in decode(s.gray)}}
-
-
-UNSEEN_SAMPLE_READ = 0  # set when the repairs were frozen: see the module doc
 
 
 @needs_photos
