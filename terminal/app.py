@@ -53,6 +53,7 @@ STATUS_SECONDS = 0.5  # sync status and device trouble are looked at this often
 CLOSE_CHECK_SECONDS = 5.0  # the day-close timer's request file is looked for this often
 STALL_SECONDS = 5.0  # a loop that has not turned for this long is unhealthy
 MAX_PRESETS = 12
+TOUCH_INPUTS = ("touch", "window")
 CLOSE_REQUEST = "requests/close-day"  # terminal/provision/maintenance.py leaves it for us
 
 
@@ -133,7 +134,9 @@ class App:
         self.config = config
         self.queue: queue.Queue = queue.Queue()
         self.state: State = initial_state(session_config(config))
-        self.theme = theme_for(config)
+        # Touch panels and the desktop window get an on-screen keypad (taps, clicks).
+        touch = getattr(parts.keys, "name", "") in TOUCH_INPUTS
+        self.theme = replace(theme_for(config), keypad=touch)
         self.size = parts.display.layout.canvas
         self.observers: list[Callable[[object, State, list], None]] = []
         self.frames_shown = 0

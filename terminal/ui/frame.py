@@ -104,3 +104,37 @@ def draw_soft_keys(
         )
         targets.append(TouchTarget(box, key))
     return top, tuple(targets)
+
+
+# The on-screen keypad, row by row: the keypad's own layout, with "+" for adding amounts.
+KEYPAD = (
+    ((Key.D1, "1"), (Key.D2, "2"), (Key.D3, "3"), (Key.CANCEL, "취소")),
+    ((Key.D4, "4"), (Key.D5, "5"), (Key.D6, "6"), (Key.CLEAR, "C")),
+    ((Key.D7, "7"), (Key.D8, "8"), (Key.D9, "9"), (Key.BACKSPACE, "지움")),
+    ((Key.DOUBLE_ZERO, "00"), (Key.D0, "0"), (Key.PLUS, "+"), (Key.ENTER, "확인")),
+)
+
+
+def draw_keypad(p: Painter, box: Box) -> tuple[Box, tuple[TouchTarget, ...]]:
+    """A 4×4 keypad on the right half of `box` (the bottom half on a portrait panel); returns
+    the box left for the screen and the keys as touch targets."""
+    left, top, right, bottom = box
+    if p.width > p.height:
+        split = left + (right - left) * 45 // 100
+        rest, pad_box = (left, top, split, bottom), (split, top, right, bottom)
+    else:
+        split = top + (bottom - top) * 40 // 100
+        rest, pad_box = (left, top, right, split), (left, split, right, bottom)
+    x0, y0, x1, y1 = pad_box
+    cell_w, cell_h = (x1 - x0) // 4, (y1 - y0) // 4
+    size = max(9, min(cell_h * 45 // 100, cell_w * 40 // 100))
+    targets = []
+    for r, row in enumerate(KEYPAD):
+        for c, (key, label) in enumerate(row):
+            cell = (x0 + c * cell_w, y0 + r * cell_h, x0 + (c + 1) * cell_w, y0 + (r + 1) * cell_h)
+            face = p.theme.primary if key is Key.ENTER else p.theme.band
+            p.rect((cell[0] + 2, cell[1] + 2, cell[2] - 2, cell[3] - 2), face)
+            ink = "white" if key is Key.ENTER else p.theme.ink
+            p.text(label, (cell[0] + 4, cell[1] + 4, cell[2] - 4, cell[3] - 4), size, ink, "center")
+            targets.append(TouchTarget(cell, key))
+    return rest, tuple(targets)

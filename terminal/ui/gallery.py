@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -12,6 +13,7 @@ from terminal.ui.samples import SIZES, sample_states
 from terminal.ui.screens import render
 
 # 인천e음's colours (firmware_config/issuers/incheon.toml): the samples name that brand.
+TOUCH_SAMPLES = ("home", "amount-lines", "items", "pin", "refund-amount")
 SAMPLE_THEME = Theme(primary="#00A0E9", accent="#F08300")
 
 
@@ -23,6 +25,15 @@ def write_gallery(folder: Path, theme: Theme = SAMPLE_THEME) -> list[Path]:
             path = folder / f"{name}-{width}x{height}.png"
             image = render(state, (width, height), theme).image
             # A palette keeps the pictures small in git; the screens use few colours.
+            image.quantize(64, dither=Image.Dither.NONE).save(path, optimize=True)
+            written.append(path)
+    # Touch panels: the same screens with the on-screen keypad where digits are typed.
+    touch = replace(theme, keypad=True)
+    states = sample_states()
+    for name in TOUCH_SAMPLES:
+        for width, height in SIZES:
+            path = folder / f"{name}-touch-{width}x{height}.png"
+            image = render(states[name], (width, height), touch).image
             image.quantize(64, dither=Image.Dither.NONE).save(path, optimize=True)
             written.append(path)
     return written

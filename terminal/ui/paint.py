@@ -26,6 +26,7 @@ class Theme:
     muted: str = "#555555"
     paper: str = "#FFFFFF"
     band: str = "#EEF2F5"
+    keypad: bool = False  # draw an on-screen keypad where digits are typed (touch, window)
 
 
 @dataclass

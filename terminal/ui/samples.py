@@ -148,3 +148,4 @@ def sample_states() -> dict[str, State]:
 
 
 SIZES = ((320, 240), (480, 320), (800, 480))
+PORTRAIT_SIZES = ((240, 320), (320, 480), (480, 800))  # the same panels turned 90°

@@ -39,14 +39,18 @@ from terminal.ui import views_manage as manage
 from terminal.ui import views_sale as sale
 from terminal.ui.codeimage import render_qr
 from terminal.ui.fonts import font
-from terminal.ui.frame import draw_soft_keys, draw_status
+from terminal.ui.frame import draw_keypad, draw_soft_keys, draw_status
 from terminal.ui.paint import Drawn, Painter, Theme
 
 # Per screen: its view, its soft keys (key, label) and the hint shown when it has none.
 # A view that returns touch targets adds them to the soft keys'.
 VIEWS = {
     Booting: (sale.view_booting, (), ""),
-    Home: (sale.view_home, ((Key.F1, "상품"), (Key.F2, "거래내역"), (Key.F3, "마감")), ""),
+    Home: (
+        sale.view_home,
+        ((Key.F1, "상품"), (Key.F2, "거래내역"), (Key.F3, "마감"), (Key.MENU, "메뉴")),
+        "",
+    ),
     AmountEntry: (sale.view_amount, (), "+ 더하기 · Enter 결제 · 취소"),
     Items: (sale.view_items, (), "번호 입력 후 Enter · 취소"),
     Charge: (sale.view_charge, None, ""),  # None: the view uses the full height
@@ -75,6 +79,10 @@ VIEWS = {
 }
 
 
+# Screens where the shopkeeper types digits: an on-screen keypad beside them on touch panels.
+TYPED_ON = (Home, AmountEntry, Items, PinEntry, RefundAmount)
+
+
 @dataclass
 class Frame:
     image: Image.Image
@@ -92,7 +100,11 @@ def render(state: State, size: tuple[int, int], theme: Theme) -> Frame:
     bottom = size[1]
     if soft_keys is not None:
         bottom, targets = draw_soft_keys(painter, soft_keys, hint)
-    more = view(painter, (0, top, size[0], bottom), state)
+    box = (0, top, size[0], bottom)
+    if theme.keypad and type(state.screen) in TYPED_ON:
+        box, keys = draw_keypad(painter, box)
+        targets += keys
+    more = view(painter, box, state)
     return Frame(image, targets + tuple(more or ()), painter.drawn)
 
 

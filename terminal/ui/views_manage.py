@@ -54,26 +54,29 @@ def view_history(p: Painter, box: Box, state: State) -> None:
     cursor = min(screen.cursor, max(0, len(newest_first) - 1))
     first = max(0, min(cursor - visible // 2, len(newest_first) - visible))
     shown = newest_first[first : first + visible]
+    cells = []  # (text, box, colour, align): drawn at one size, so the rows line up
     for offset, (entry, row) in enumerate(
         zip(shown, rows(list_box, *([1] * visible)), strict=False)
     ):
-        selected = first + offset == cursor
-        if selected:
+        if first + offset == cursor:
             p.rect(row, p.theme.band)
         when, what, amount = entry_columns(entry, p.theme.timezone)
         left, top, right, bottom = inset(row, u // 4, 1)
         width = right - left
         colour = p.theme.ink if entry.is_payment else p.theme.error
-        p.text(when, (left, top, left + width * 2 // 10, bottom), u, p.theme.muted, "left", 8)
-        p.text(
-            what,
-            (left + width * 22 // 100, top, left + width * 58 // 100, bottom),
-            u,
-            colour,
-            "left",
-            8,
-        )
-        p.text(amount, (left + width * 60 // 100, top, right, bottom), u, colour, "right", 8)
+        cells += [
+            (when, (left, top, left + width * 2 // 10, bottom), p.theme.muted, "left"),
+            (
+                what,
+                (left + width * 22 // 100, top, left + width * 58 // 100, bottom),
+                colour,
+                "left",
+            ),
+            (amount, (left + width * 60 // 100, top, right, bottom), colour, "right"),
+        ]
+    size = p.common_size([(text, box) for text, box, _, _ in cells], u, 8)
+    for text, box, colour, align in cells:
+        p.text(text, box, size, colour, align, 8)
     p.text(screen.note, note_box, u, p.theme.accent, "center")
 
 
@@ -95,11 +98,11 @@ def view_refund_amount(p: Painter, box: Box, state: State) -> None:
     u = unit(p)
     original, label, amount, remaining, note = rows(inset(box, u // 2), 2, 2, 4, 2, 2)
     when, what, paid = entry_columns(screen.original, p.theme.timezone)
-    p.text(f"원거래 {when} {what} {paid}", original, u, p.theme.muted)
+    p.paragraph(f"원거래 {when} {what} {paid}", original, u, p.theme.muted)
     p.text("환불 금액", label, u, p.theme.ink)
     p.text(format_won(screen.typed_won), amount, u * 3, p.theme.error, "right")
     p.text(f"환불 가능 {format_won(screen.remaining_won)}", remaining, u, p.theme.muted, "right")
-    p.text(screen.note, note, u, p.theme.error, "right")
+    p.paragraph(screen.note, note, u, p.theme.error, "right")
 
 
 def view_busy(title: str):

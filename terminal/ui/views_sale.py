@@ -54,20 +54,21 @@ def view_home(p: Painter, box: Box, state: State) -> None:
     config, u = state.ctx.config, unit(p)
     report = z_report(state.ctx.today)
     name, label, total, count, hint = rows(inset(box, u // 2), 3, 2, 5, 2, 3)
-    p.text(config.merchant_name, name, int(u * 1.4), p.theme.ink, "center")
+    p.paragraph(config.merchant_name, name, int(u * 1.4), p.theme.ink, "center")
     p.text("오늘 매출", label, u, p.theme.muted, "center")
     p.text(format_won(report.net_won), total, u * 4, p.theme.ink, "center")
     p.text(f"{report.sales_count + report.stand_count}건", count, u, p.theme.muted, "center")
     hint_text = screen.note or "금액을 누르면 결제를 시작합니다"
     colour = p.theme.error if screen.note else p.theme.primary
-    p.text(hint_text, hint, u, colour, "center")
+    p.paragraph(hint_text, hint, u, colour, "center")
 
 
 def view_amount(p: Painter, box: Box, state: State) -> None:
     entry: AmountEntry = state.screen
     config, u = state.ctx.config, unit(p)
     lines_box, amount_box, after_box, note_box = rows(inset(box, u // 2), 4, 5, 2, 2)
-    shown = entry.lines[-3:]
+    room = (lines_box[3] - lines_box[1]) // 13  # lines of at least 11 px that fit
+    shown = entry.lines[-max(0, min(3, room)) :] if room > 0 else ()
     if shown:
         line_boxes = rows(lines_box, *([1] * len(shown)))
         for line, line_box in zip(shown, line_boxes, strict=True):
@@ -89,20 +90,25 @@ def view_items(p: Painter, box: Box, state: State) -> None:
     screen: Items = state.screen
     presets, u = state.ctx.config.presets, unit(p)
     list_box, typed_box = rows(inset(box, u // 3), 9, 2)
-    per_column = (len(presets) + 1) // 2
-    left, top, right, bottom = list_box
-    middle = (left + right) // 2
-    cells = []
-    for index, item in enumerate(presets):
-        column, row = divmod(index, per_column)
-        cell = rows((left, top, right, bottom), *([1] * per_column))[row]
-        x0, x1 = (cell[0], middle - u // 4) if column == 0 else (middle + u // 4, cell[2])
-        text = f"{index + 1}. {item.label} {format_won(item.amount_won)}"
-        cells.append((text, (x0, cell[1], x1, cell[3])))
-    size = p.common_size(cells, u, 8)
+    layouts = [_item_cells(presets, list_box, columns, u) for columns in (1, 2)]
+    sizes = [p.common_size(cells, u, 8) for cells in layouts]
+    cells, size = (layouts[0], sizes[0]) if sizes[0] > sizes[1] else (layouts[1], sizes[1])
     for text, cell in cells:
         p.text(text, cell, size, p.theme.ink, "left", 8)
     p.text(f"상품 번호: {screen.typed or '_'}", typed_box, u, p.theme.primary, "center")
+
+
+def _item_cells(presets, box: Box, columns: int, u: int) -> list[tuple[str, Box]]:
+    per_column = -(-len(presets) // columns)
+    left, top, right, bottom = box
+    width = (right - left) // columns
+    cells = []
+    for index, item in enumerate(presets):
+        column, row = divmod(index, per_column)
+        x0 = left + column * width + (u // 4 if column else 0)
+        cell = rows((x0, top, left + (column + 1) * width - u // 4, bottom), *([1] * per_column))
+        cells.append((f"{index + 1}. {item.label} {format_won(item.amount_won)}", cell[row]))
+    return cells
 
 
 def view_charge(p: Painter, box: Box, state: State) -> tuple[TouchTarget, ...]:
@@ -144,16 +150,23 @@ def view_charge(p: Painter, box: Box, state: State) -> tuple[TouchTarget, ...]:
             p.theme.muted,
             "center",
         )
-    label, amount, discount, prompt, note, cancel = rows(info, 2, 4, 2, 5, 3, 3)
-    p.text("결제 금액", label, u, p.theme.muted)
-    p.text(format_won(charge.amount_won), amount, u * 3, p.theme.ink)
-    if charge.discount_won:
-        p.text(f"선할인 -{format_won(charge.discount_won)}", discount, u, p.theme.accent)
-    p.paragraph(CHARGE_PROMPT, prompt, u, p.theme.primary)
-    if charge.note and charge.payload:
-        p.paragraph(charge.note, note, int(u * 0.8), p.theme.error)
-    p.rect(inset(cancel, 0, u // 6), p.theme.band)
-    p.text("취소", inset(cancel, u // 2, u // 4), u, p.theme.ink, "center")
+    if not landscape:  # little height above the code: amount, one message, the cancel key
+        amount, message, cancel = rows(info, 4, 4, 3)
+        shown = charge.note if charge.note and charge.payload else CHARGE_PROMPT
+        colour = p.theme.error if shown is charge.note else p.theme.primary
+        p.text(format_won(charge.amount_won), amount, u * 2, p.theme.ink, "center")
+        p.paragraph(shown, message, int(u * 0.8), colour, "center")
+    else:
+        label, amount, discount, prompt, note, cancel = rows(info, 2, 4, 2, 5, 3, 3)
+        p.text("결제 금액", label, u, p.theme.muted)
+        p.text(format_won(charge.amount_won), amount, u * 3, p.theme.ink)
+        if charge.discount_won:
+            p.text(f"선할인 -{format_won(charge.discount_won)}", discount, u, p.theme.accent)
+        p.paragraph(CHARGE_PROMPT, prompt, u, p.theme.primary)
+        if charge.note and charge.payload:
+            p.paragraph(charge.note, note, int(u * 0.8), p.theme.error)
+    p.rect(inset(cancel, 0, 1), p.theme.band)
+    p.text("취소", inset(cancel, u // 2, 2), u, p.theme.ink, "center")
     return (TouchTarget(cancel, Key.CANCEL),)
 
 

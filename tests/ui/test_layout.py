@@ -3,13 +3,15 @@ other text and no picture; the sale QR on the charge screen still decodes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import zxingcpp
 
 from terminal.core.session import model
 from terminal.ui.paint import Painter, Theme
-from terminal.ui.samples import SALE_PAYLOAD, SIZES, sample_states
+from terminal.ui.samples import PORTRAIT_SIZES, SALE_PAYLOAD, SIZES, sample_states
 from terminal.ui.screens import VIEWS, render
 
 STATES = sample_states()
@@ -34,10 +36,11 @@ def test_every_screen_has_a_sample_and_a_view():
     assert screens == set(VIEWS) == set(model.Screen.__args__)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("keypad", [False, True], ids=["keys", "touch"])
+@pytest.mark.parametrize("size", SIZES + PORTRAIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("name", sorted(STATES))
-def test_no_text_is_clipped_or_overlaps(name, size):
-    frame = render(STATES[name], size, THEME)
+def test_no_text_is_clipped_or_overlaps(name, size, keypad):
+    frame = render(STATES[name], size, replace(THEME, keypad=keypad))
     drawn = frame.drawn
     assert frame.image.size == size
     assert drawn.failed == [], f"did not fit: {drawn.failed}"
@@ -56,7 +59,7 @@ def test_no_text_is_clipped_or_overlaps(name, size):
         assert inside(target.box, panel)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES + PORTRAIT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_charge_screen_qr_decodes(size):
     image = render(STATES["charge"], size, THEME).image
     grey = np.asarray(image.convert("L"))
@@ -67,6 +70,14 @@ def test_the_approved_screen_carries_the_digital_receipt():
     state = STATES["approved"]
     grey = np.asarray(render(state, (480, 320), THEME).image.convert("L"))
     assert [c.text for c in zxingcpp.read_barcodes(grey)] == [state.screen.receipt_text]
+
+
+def test_touch_panels_get_an_on_screen_keypad():
+    frame = render(STATES["amount"], (800, 480), replace(THEME, keypad=True))
+    keys = [t.key.value for t in frame.targets]
+    assert {"0", "5", "00", "plus", "enter", "backspace", "clear", "cancel"} <= set(keys)
+    boxes = [t.box for t in frame.targets]
+    assert not any(overlaps(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
 def test_soft_keys_are_touch_targets():
