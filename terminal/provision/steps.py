@@ -344,7 +344,10 @@ def step_config(run: Run, state: dict) -> str:
         raspberry_pi=state["host"].raspberry_pi,
     )
     changed = _write_if_different(run.device_file, text, mode=0o640)
-    _check_config(run.device_file, run.opt)
+    config = _check_config(run.device_file, run.opt)
+    if _printer_rule(run, config):
+        changed = True
+        run.changed(f"udev rule {PRINTER_RULE.name}")
     state["config_changed"] = changed
     owners = _ownership(run)
     if not changed and not owners:
@@ -352,6 +355,29 @@ def step_config(run: Run, state: dict) -> str:
     if changed:
         run.changed(f"wrote {run.device_file}")
     return f"기록 / written: {run.device_file}" if changed else "소유권 정리 / ownership fixed"
+
+
+PRINTER_RULE = Path("/etc/udev/rules.d/60-qr-terminal-printer.rules")
+
+
+def _printer_rule(run: Run, config) -> bool:
+    """A USB receipt printer's device node belongs to root; this rule gives it to group lp
+    (the service user is in lp). Written only for printer.backend = "usb"; True if changed."""
+    rule = under(run.options.root, PRINTER_RULE)
+    if config.printer.backend != "usb":
+        return False
+    text = (
+        "# Written by scripts/provision: the receipt printer for the qr-terminal user (group lp).\n"
+        f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{config.printer.usb_vendor:04x}", '
+        f'ATTRS{{idProduct}}=="{config.printer.usb_product:04x}", MODE="0660", GROUP="lp"\n'
+    )
+    if not _write_if_different(rule, text, mode=0o644):
+        return False
+    run.commands.run(["udevadm", "control", "--reload"], what="reloading udev", check=False)
+    run.commands.run(
+        ["udevadm", "trigger", "--subsystem-match=usb"], what="applying udev rules", check=False
+    )
+    return True
 
 
 def _write_if_different(path: Path, text: str, mode: int) -> bool:
@@ -368,15 +394,15 @@ def _write_if_different(path: Path, text: str, mode: int) -> bool:
     return True
 
 
-def _check_config(device_file: Path, opt: Path) -> None:
+def _check_config(device_file: Path, opt: Path):
     """The device file must load with the release's own firmware_config, or nothing starts."""
     from terminal.config.loader import ConfigError, load_config
 
     current = opt / "current" / "src" / "firmware_config"
     try:
-        load_config(
+        return load_config(
             device_file=device_file, env={}, directory=current if current.is_dir() else None
-        )
+        ).config
     except ConfigError as error:
         raise ProvisionError(
             f"{device_file} does not load: {error.problems[0]}",

@@ -4,11 +4,13 @@ platform's reason, --reenroll and --rekey, and --dry-run's plan."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from terminal.cli import main
 from terminal.ledger.store import Ledger
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
+from tests.conftest import REPO
 from tests.ledger.helpers import T0, sale
 
 STEP_LINES = [f"[{n}/9]" for n in range(1, 10)]
@@ -29,9 +32,32 @@ def server(tmp_path_factory):
         yield running
 
 
+_FROZEN: list[Path] = []
+
+
+def frozen_source() -> Path:
+    """One copy of the source per test run: other work in the same tree must not turn a second
+    provisioning run into an update (a release is named by its source's digest)."""
+    if not _FROZEN:
+        from terminal.provision import software
+
+        target = Path(tempfile.mkdtemp(prefix="qr-terminal-source-"))
+        atexit.register(shutil.rmtree, target, True)
+        for part in software.PARTS:
+            shutil.copytree(
+                REPO / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        for name in software.FILES:
+            shutil.copy2(REPO / name, target / name)
+        _FROZEN.append(target)
+    return _FROZEN[0]
+
+
 def provision(server, root: Path, *extra: str) -> list[str]:
     return [
         "provision",
+        "--source",
+        str(frozen_source()),
         "--root",
         str(root),
         "--platform",
@@ -224,3 +250,28 @@ def test_installed_units_verify_against_the_provisioned_tree(provisioned, tmp_pa
         timeout=120,
     )
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_sections_the_technician_added_are_kept_and_a_usb_printer_gets_its_rule(
+    server, tmp_path, capsys
+):
+    root = tmp_path / "printer"
+    root.mkdir()
+    assert main(provision(server, root, "--code", server.new_code())) == 0
+    device_file = root / "etc/qr-terminal/device.toml"
+    with device_file.open("a", encoding="utf-8") as handle:
+        handle.write('\n[printer]\nbackend = "usb"\nusb_vendor = 0x0416\nusb_product = 0x5011\n')
+    capsys.readouterr()
+    # No printer is plugged into this machine: everything is installed, and the selftest says
+    # exactly that (the step's failure names the printer and what to check).
+    assert main(provision(server, root)) == 1
+    out = capsys.readouterr().out
+    assert "[9/9]" in out and "printer" in out and "lsusb" in out
+    rule = (root / "etc/udev/rules.d/60-qr-terminal-printer.rules").read_text()
+    assert 'ATTRS{idVendor}=="0416", ATTRS{idProduct}=="5011"' in rule and 'GROUP="lp"' in rule
+    assert "(--root: not run) udevadm control --reload" in out
+    assert 'backend = "usb"' in device_file.read_text()  # the technician's section stayed
+    before = snapshot(root)
+    assert main(provision(server, root)) == 1
+    assert "udevadm" not in capsys.readouterr().out
+    assert snapshot(root) == before
