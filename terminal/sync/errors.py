@@ -66,9 +66,16 @@ class RetryLater(SyncError):
 
 
 class PlatformUnreachable(RetryLater):
-    """No answer at all: connection refused or reset, DNS, timeout, TLS failure."""
+    """No answer at all: connection refused or reset, DNS, timeout, TLS failure.
+
+    `no_connection`: not even a TCP connection could be made (refused, no route, DNS, connect
+    timeout): the network itself is down, so the worker watches for it to come back."""
 
     message_ko = "네트워크에 연결되어 있지 않습니다. 연결되면 자동으로 전송합니다."
+
+    def __init__(self, message: str, no_connection: bool = False):
+        super().__init__(message)
+        self.no_connection = no_connection
 
 
 class ServerUntrusted(PlatformUnreachable):
@@ -108,6 +115,12 @@ class DeviceRefused(ShowShopkeeper):
     """401/403: the platform does not accept this device's certificate (revoked, expired)."""
 
     message_ko = "단말기 인증서가 거부되었습니다. 기술 지원에 연락하세요."
+
+
+class DeviceFilesMissing(ShowShopkeeper):
+    """The pinned CA, the device certificate or its key cannot be read: provision again."""
+
+    message_ko = "단말기 인증서 파일을 읽을 수 없습니다. 기술 지원에 연락하세요."
 
 
 class UntrustedAnswer(SyncError):

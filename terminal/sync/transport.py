@@ -20,8 +20,10 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from terminal.sync.errors import (
+    DeviceFilesMissing,
     DeviceRefused,
     MalformedResponse,
     Parked,
@@ -113,12 +115,25 @@ def request(
     except requests.exceptions.SSLError as error:
         raise ServerUntrusted(f"TLS with the platform failed: {_short(error)}") from None
     except requests.exceptions.RequestException as error:
-        raise PlatformUnreachable(f"{method} {url}: {_short(error)}") from None
+        raise PlatformUnreachable(
+            f"{method} {url}: {_short(error)}", no_connection(error)
+        ) from None
+    except OSError as error:  # after RequestException, which is an OSError too
+        raise DeviceFilesMissing(f"TLS files: {_short(error)}") from None
     try:
         raw = read_capped(response, cap, deadline_seconds=sum(timeout) * 2)
     finally:
         response.close()
     return interpret(response.status_code, response.headers, raw)
+
+
+def no_connection(error: requests.exceptions.RequestException) -> bool:
+    """True when no TCP connection could be made at all (refused, unreachable, DNS, connect
+    timeout), as opposed to a server that accepted and then failed."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 def read_capped(response: requests.Response, cap: int, deadline_seconds: float) -> bytes:

@@ -156,25 +156,25 @@ class SyncWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                delay, offline = self.cycle()
+                delay, watch = self.cycle()
             except Exception as error:  # a bug: logged with its traceback, and we keep going
                 log.exception("sync pass failed")
                 self.status.update(problem=f"internal error: {type(error).__name__}: {error}")
-                delay, offline = self.backoff.next_delay(), False
+                delay, watch = self.backoff.next_delay(), False
             if self._stop.is_set():
                 break
-            self._wait(delay, offline)
+            self._wait(delay, watch)
 
-    def _wait(self, delay: float, offline: bool) -> None:
-        """Waits `delay`; while offline, probes the network every probe_seconds and returns as
+    def _wait(self, delay: float, watch: bool) -> None:
+        """Waits `delay`; when watching, probes the network every probe_seconds and returns as
         soon as it answers (the backoff restarts from its first step)."""
         remaining = delay
         while remaining > 0 and not self._stop.is_set():
-            step = min(self.settings.probe_seconds, remaining) if offline else remaining
+            step = min(self.settings.probe_seconds, remaining) if watch else remaining
             if self.clock.wait(self._wake, step):
                 break
             remaining -= step
-            if offline and remaining > 0 and self.probe():
+            if watch and remaining > 0 and self.probe():
                 self.backoff.reset()
                 break
         self._wake.clear()
@@ -182,7 +182,8 @@ class SyncWorker:
     # --- one pass --------------------------------------------------------------------------
 
     def cycle(self) -> tuple[float, bool]:
-        """Drain, then upkeep. Returns (seconds to wait, whether we are offline)."""
+        """Drain, then upkeep. Returns (seconds to wait, whether to watch for the network
+        coming back meanwhile)."""
         if self.trusted is not None:
             with contextlib.suppress(LedgerError):
                 self.trusted.refresh_trust()  # NTP may have synced without the platform
@@ -192,9 +193,13 @@ class SyncWorker:
             finally:
                 self.parked.add(self.uploader.totals.reasons, self.clock.wall_ms())
             problem = self._upkeep()
-        except (PlatformUnreachable, ServerUntrusted) as error:
+        except PlatformUnreachable as error:
             self._failed(error, online=False)
-            return self.backoff.next_delay(error.retry_after), True
+            # Watch for the network only when it was the network that failed: a server that
+            # accepts connections and then fails (or shows another CA's certificate) is left
+            # to the backoff, not retried every time a probe connects.
+            watch = error.no_connection and not isinstance(error, ServerUntrusted)
+            return self.backoff.next_delay(error.retry_after), watch
         except RetryLater as error:
             self._failed(error, online=True)
             return self.backoff.next_delay(error.retry_after), False

@@ -10,12 +10,19 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from terminal.core.records import canonical_json
 from terminal.sync.client import PlatformClient
 from terminal.sync.transport import HandlerAdapter, TlsFiles, json_answer, make_session
 
 BASE = "https://platform.test"
+
+
+def refused(url: str) -> requests.exceptions.ConnectionError:
+    """What requests raises when nothing listens: the network (or the platform) is down."""
+    reason = NewConnectionError(None, "Failed to establish a new connection: refused (fake)")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, url, reason))
 
 
 def problem(status: int, kind: str, name: str, **headers):
@@ -66,8 +73,10 @@ class FakePlatform:
     gets: dict = field(default_factory=dict)  # path → how many GETs
 
     def __call__(self, request: requests.PreparedRequest):
-        if not self.online or self.faults.roll(self.faults.drop_request):
-            raise requests.exceptions.ConnectionError("connection refused (fake)")
+        if not self.online:
+            raise refused(request.url)
+        if self.faults.roll(self.faults.drop_request):
+            raise requests.exceptions.ConnectionError("connection reset by peer (fake)")
         if self.override is not None:
             return self.override(request)
         if self.faults.roll(self.faults.unavailable):

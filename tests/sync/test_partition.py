@@ -84,7 +84,7 @@ def test_offline_acceptance_stops_at_the_limits_and_drains_after(
 
     platform.online = True
     platform.signer, platform.time_ms = platform_key(), clock.wall_ms()
-    worker._wait(10_000, offline=True)  # returns at the first probe that sees the network
+    worker._wait(10_000, watch=True)  # returns at the first probe that sees the network
     worker.cycle()
     assert ledger.queue()[0] == 0 and ledger.unsynced().count == 0
     assert len(platform.stored) == accepted

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from terminal.sync.errors import (
+    DeviceFilesMissing,
     DeviceRefused,
     MalformedResponse,
     Parked,
@@ -138,3 +139,32 @@ def test_a_good_answer_parses():
     assert answer.body == {"keys": [1, 2]}
     assert interpret(304, {}, b"").body is None
     assert json.loads(json.dumps(answer.body)) == {"keys": [1, 2]}
+
+
+def test_a_refused_connection_is_told_apart_from_a_server_that_hung_up(tmp_path):
+    import socket
+
+    from tests.sync.badserver import make_ca_and_server_cert
+
+    ca, _, _ = make_ca_and_server_cert(tmp_path)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # bound, not listening: connections are refused
+        session = make_session(TlsFiles(ca=ca))
+        with pytest.raises(PlatformUnreachable) as caught:
+            request(session, "GET", f"https://127.0.0.1:{port}/v1/keys", timeout=(1, 1))
+    assert caught.value.no_connection
+
+    def hang_up(request):
+        raise requests.exceptions.ConnectionError("connection reset by peer")
+
+    with pytest.raises(PlatformUnreachable) as caught:
+        call(hang_up)
+    assert not caught.value.no_connection
+
+
+def test_missing_tls_files_are_shown_not_retried_forever(tmp_path):
+    session = make_session(TlsFiles(ca=tmp_path / "missing-ca.pem"))
+    with pytest.raises(DeviceFilesMissing) as caught:
+        request(session, "GET", "https://127.0.0.1:9/v1/keys", timeout=(1, 1))
+    assert caught.value.action == "show"

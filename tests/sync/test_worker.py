@@ -84,7 +84,7 @@ def test_offline_backs_off_and_resumes_at_once_when_the_probe_sees_the_network(l
     assert all(d <= 60 for d in delays)
     platform.online = True
     started = clock.now
-    worker._wait(10_000, offline=True)  # a long backoff cut short by the probe
+    worker._wait(10_000, watch=True)  # a long backoff cut short by the probe
     assert clock.now - started <= 3 * FAST.probe_seconds
     assert worker.backoff.failures == 0
     delay, offline = worker.cycle()
@@ -201,3 +201,15 @@ def test_a_bug_in_one_pass_is_logged_and_the_thread_keeps_going(ledger, caplog):
         worker.stop(timeout=10)
     assert set(platform.stored) == ids
     assert "sync pass failed" in caplog.text
+
+
+def test_a_server_that_accepts_and_fails_is_left_to_the_backoff_not_the_probe(ledger):
+    sale(ledger, 1000)
+    platform = FakePlatform(faults=Faults(drop_request=1.0))
+    probes = []
+    worker, _ = worker_for(ledger, platform, probe=lambda: probes.append(1) or True)
+    delays = [worker.cycle() for _ in range(8)]
+    assert all(not watch for _, watch in delays)  # TCP works: watching would hammer it
+    assert worker.status.current.online is False and worker.backoff.failures == 8
+    worker._wait(delays[-1][0], watch=False)
+    assert probes == []
