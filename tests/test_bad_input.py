@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import struct
 import sys
@@ -121,7 +122,6 @@ CASES = [
         "size",
     ),
     # --- odd images ---------------------------------------------------------------------
-    Case("image under 4 px", ["decode", "{d}/tiny.png"], "tiny.png"),
     Case("not an image", ["decode", "{d}/not-an-image.png"], "not-an-image.png"),
     # --- amounts ----------------------------------------------------------------------------
     Case("negative amount", ["qr", "sale", "--amount", "-5"], "amount"),
@@ -167,3 +167,21 @@ def test_a_broken_pipe_ends_quietly(tmp_path):
     )
     assert reader_gone.stdout == "{"
     assert "Traceback" not in reader_gone.stderr and "Error" not in reader_gone.stderr
+
+
+def test_a_tiny_image_gets_its_own_line_and_the_batch_goes_on(tmp_path, capsys):
+    """An image under 4 px used to crash the texture gate and abandon the rest of the batch."""
+    prepare(tmp_path)
+    before = snapshot(tmp_path)
+    code = main(["decode", str(tmp_path / "tiny.png"), str(tmp_path / "nope.png"),
+                 str(tmp_path / "not-an-image.png")])  # fmt: skip
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and "Traceback" not in err
+    assert [Path(line["file"]).name for line in lines] == [
+        "tiny.png",
+        "nope.png",
+        "not-an-image.png",
+    ]
+    assert lines[0]["codes"] == [] and "error" in lines[1] and "error" in lines[2]
+    assert snapshot(tmp_path) == before
