@@ -25,7 +25,10 @@ def _renew(args: argparse.Namespace) -> int:
             files, config.platform.url, int(time.time() * 1000), args.days_before, force=args.force
         )
     except MaintenanceError as error:
-        print(f"<3>certificate renewal failed: {error}", file=sys.stderr)
+        from terminal.provision.journald import under_journald
+
+        prefix = "<3>" if under_journald() else "error: "  # an error in the journal
+        print(f"{prefix}certificate renewal failed: {error}", file=sys.stderr)
         return 1
     verb = "renewed" if result.renewed else "still valid"
     print(f"certificate {verb}: until {result.not_after:%Y-%m-%d} ({result.days_left} days)")
