@@ -128,3 +128,55 @@ def test_sigkill_between_send_and_settle_is_reclaimed_and_answered_duplicate(ser
     assert worker.totals.duplicate == 40 and worker.totals.accepted == 40
     assert set(platform_records(server, device.device_id)) == committed  # nothing doubled
     ledger.close()
+
+
+def test_the_worker_resumes_at_once_when_the_platform_comes_back(server, device):
+    """The simulator stops listening; the worker backs off (an hour, here) but probes, and
+    drains as soon as the port answers again: only the probe can finish within the wait."""
+    import threading
+
+    from terminal.sync.backoff import SystemClock
+    from terminal.sync.status import StatusBoard
+
+    ledger = device.ledger()
+    committed = {record(ledger, n).record.txn_id for n in range(5)}
+    went_offline, drained = threading.Event(), threading.Event()
+
+    class Board(StatusBoard):
+        def update(self, **changes):
+            status = super().update(**changes)
+            if not status.online and status.problem:
+                went_offline.set()
+            if went_offline.is_set() and status.online and status.queue_depth == 0:
+                drained.set()
+            return status
+
+    hour = SyncSettings(
+        backoff_initial_seconds=3600,
+        backoff_max_seconds=3600,
+        probe_seconds=0.05,
+        config_seconds=1e9,
+        time_seconds=1e9,
+    )
+    client = device.client()
+    worker = SyncWorker(
+        ledger,
+        client,
+        device_id=device.device_id,
+        settings=hour,
+        clock=SystemClock(),
+        rng=random.Random(1),
+        status=Board(),
+    )
+    server.faults.set(Fault("refuse"))
+    try:
+        worker.start()
+        assert went_offline.wait(30)
+        assert ledger.queue()[0] == 5
+        server.faults.remove("refuse")
+        assert drained.wait(30)
+    finally:
+        server.faults.clear()
+        worker.stop(timeout=30)
+    assert set(platform_records(server, device.device_id)) == committed
+    ledger.close()
