@@ -15,7 +15,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from terminal.sync import answers
-from terminal.sync.errors import PlatformUnreachable, SyncError
+from terminal.sync.errors import DeviceFilesMissing, PlatformUnreachable, SyncError
 from terminal.sync.transport import (
     DEFAULT_BODY_CAP,
     Answer,
@@ -69,7 +69,7 @@ class PlatformClient:
             answer = request(
                 self.session, method, self.base + path, timeout=timeout, cap=self.cap, **options
             )
-        except PlatformUnreachable:
+        except (PlatformUnreachable, DeviceFilesMissing):
             self._contact(False)
             raise
         except SyncError:
