@@ -55,10 +55,16 @@ def timeouts_for(config: Config) -> Timeouts:
     )
 
 
-def client_for(config: Config, files: SyncFiles, adapter: BaseAdapter | None = None):
-    """A client for one thread (the app makes its own for online calls)."""
+def client_for(
+    config: Config,
+    files: SyncFiles,
+    adapter: BaseAdapter | None = None,
+    on_contact=None,
+):
+    """A client for one thread. The app makes its own for online calls and passes
+    `on_contact=worker.network_seen`, so an answer to it wakes a sync that was offline."""
     return PlatformClient.connect(
-        config.platform.url, files.tls, timeouts_for(config), adapter=adapter
+        config.platform.url, files.tls, timeouts_for(config), adapter=adapter, on_contact=on_contact
     )
 
 
