@@ -41,6 +41,7 @@ from terminal.core.session.events import (
 )
 from terminal.core.session.model import Home, Preset, SessionConfig, State
 from terminal.hw.camera import CameraError
+from terminal.hw.feedback import Signal
 from terminal.scan.worker import ScanEvent, ScanWorker
 from terminal.ui.paint import Theme
 from terminal.ui.screens import render
@@ -296,6 +297,8 @@ class App:
             return
         if isinstance(event, ScanEvent):
             event = Scanned(event.code.text, event.code.format)
+        if isinstance(event, KeyEvent):
+            self.parts.feedback.play(Signal.KEY_CLICK)  # dropped when [feedback] key_click is off
         if isinstance(event, OfflineDecision):
             self.effects.decide_offline(event.command)
             return
@@ -388,7 +391,8 @@ class App:
         error = self.scan.stats().last_error
         if error:
             problems.append(f"camera: {error}")
-        return Health(not problems or problems == [f"camera: {error}"], age, tuple(problems))
+        # A stalled loop is what a restart cures; a broken camera is shown, not restarted for.
+        return Health(age <= STALL_SECONDS, age, tuple(problems))
 
     def self_test(self) -> list[str]:
         """The technician menu's self-test: each device's own check, the link, the disk."""

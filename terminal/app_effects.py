@@ -347,13 +347,15 @@ class Effects:
             )
 
     def _print(self, make) -> None:
+        from terminal.core.session.events import DeviceTrouble
+
         try:
             self.printer.print_image(make())
         except Exception as error:  # a printer fails in many library-specific ways
-            from terminal.core.session.events import DeviceTrouble
-
             log.warning("printing failed: %s", error)
             self.post(DeviceTrouble("printer", str(error)[:60]))
+            return
+        self.post(DeviceTrouble("printer"))  # it prints again: the alert goes
 
     def slip_image(self, command: c.PrintReceipt):
         from terminal.ui.slips import slip_for

@@ -193,3 +193,23 @@ def test_pushed_configuration_comes_into_force_at_home_only(tmp_path):
         assert kit.app.effects.config.merchant.name_ko == "새 이름 분식"
     finally:
         kit.app.shutdown()
+
+
+def test_auto_print_and_the_z_report_on_paper(tmp_path):
+    from terminal.core.session.model import ReportView
+    from tests.app.kit import MANAGER_PIN
+
+    config = kit_config(tmp_path / "state", QR_TERMINAL__COUNTER__AUTO_PRINT="true")
+    kit = Kit(tmp_path / "state", config=config)
+    try:
+        charge(kit, "5", "00", "0")
+        kit.camera.show(kit.token(81))
+        kit.app.run(until=kit.screen_is(Approved), timeout=20)
+        kit.app.press("enter", "F3", *MANAGER_PIN, "enter", "enter")
+        report = kit.app.run(until=kit.screen_is(ReportView), timeout=10).screen.report
+        assert (report.sales_count, report.net_won, report.close_seq) == (1, 5_000, 2)
+        kit.app.effects.paper.submit(lambda: None).result(timeout=30)  # the printer's queue ran
+    finally:
+        kit.app.shutdown()
+    assert kit.printer.output.count(b"\x1dv0") >= 2  # two raster images: the slip and the report
+    assert Signal.KEY_CLICK in kit.feedback.played
