@@ -76,3 +76,16 @@ def test_emv_parse_from_the_installed_wheel(installed):
     parsed = run(installed, "emv", "parse", PIX)
     assert parsed.returncode == 0, parsed.stderr
     assert '"valid": true' in parsed.stdout and "Fulano de Tal" in parsed.stdout
+
+
+def test_the_platform_simulator_finds_its_spec_in_the_wheel(installed):
+    probe = (
+        "from terminal.sim.platform.validation import SPEC_PATH, SpecCheck;"
+        "SpecCheck.load(SPEC_PATH); print(SPEC_PATH)"
+    )
+    found = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", probe],
+        capture_output=True, text=True, check=False, cwd=installed,
+    )
+    assert found.returncode == 0, found.stderr
+    assert str(installed) in found.stdout and found.stdout.strip().endswith("openapi.yaml")
