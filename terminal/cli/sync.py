@@ -57,6 +57,9 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     if saved is None:
         print("sync: no status saved yet (the terminal's sync has not run here)")
+    else:
+        age = max(0, now_ms - files.status.stat().st_mtime_ns // 1_000_000) // 1000
+        print(f"sync: status saved by the running terminal {age} s ago")
     for line in status.describe(now_ms):
         print(line)
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
