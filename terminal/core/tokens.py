@@ -31,7 +31,8 @@ BARCODE_PREFIX = "97"
 BARCODE_DIGITS = 24  # Zero Pay and KakaoPay payment barcodes (VAN routing tables)
 MIN_BARCODE_DIGITS, MAX_BARCODE_DIGITS = 21, 24  # what Korean wallets show
 TOKEN_ID_DIGITS = 17
-MAX_TOKEN_ID = 10**TOKEN_ID_DIGITS - 1  # below 2**57, so 7 bytes hold it
+# The QR form packs the id into 7 bytes; 2**56 - 1 has 17 digits, so the barcode holds it too.
+MAX_TOKEN_ID = 2**56 - 1
 _DIGIT_RUN = re.compile(r"[0-9]+")
 _ISSUER = re.compile(r"[A-Za-z]{2}")
 _FIELDS = struct.Struct(">2s7s8sIHI")

@@ -330,3 +330,11 @@ def test_receipt_issuer_must_be_two_ascii_letters(issuer):
 def test_token_issuer_must_be_two_ascii_letters(issuer):
     with pytest.raises(TokenError, match="2 ASCII letters"):
         dataclasses.replace(TOKEN, issuer=issuer)
+
+
+@given(st.integers(0, MAX_TOKEN_ID))
+def test_every_token_id_has_a_qr_form_and_a_barcode_form(token_id):
+    """MAX_TOKEN_ID once was 10**17 - 1, which does not fit the QR's 7 bytes (OverflowError)."""
+    token = dataclasses.replace(TOKEN, token_id=token_id)
+    assert verify(issue(token)).token_id == token_id
+    assert parse_customer_barcode(customer_barcode(token_id)) == token_id
