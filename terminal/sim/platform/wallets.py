@@ -19,9 +19,8 @@ from terminal.core.tokens import (
 from terminal.sim.platform.state import ISSUER, Platform
 
 OFFLINE_CAP_WON = 50_000  # what a token lets a terminal accept without the platform
-# The QR form packs the id into 7 bytes (< 2**56) although MAX_TOKEN_ID (17 digits) is larger:
-# ids are drawn below both, so every token has a QR form and a barcode form.
-TOKEN_ID_LIMIT = min(MAX_TOKEN_ID, 2**56 - 1)
+# Every id up to MAX_TOKEN_ID has a QR form (7 bytes) and a barcode form.
+TOKEN_ID_LIMIT = MAX_TOKEN_ID
 
 
 @dataclass(frozen=True)
