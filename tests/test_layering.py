@@ -137,7 +137,7 @@ def test_the_check_catches_forbidden_imports(tmp_path):
 # that may choose one (gpiozero's pin factory is the model). The demo, the benchmarks and the
 # simulators themselves are the world around the product and may.
 # `qr-terminal platform` exists to run the platform simulator: it is the world's command.
-MAY_NAME_SIMULATORS = {"terminal/hw/factory.py", "terminal/demo.py", "terminal/cli/platform.py"}
+MAY_NAME_SIMULATORS = {"terminal/hw/factory.py", "terminal/cli/platform.py"}
 WORLD_AROUND = ("terminal/sim/", "terminal/bench/", "terminal/demo/")
 
 
