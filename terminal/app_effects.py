@@ -160,6 +160,8 @@ class Effects:
                     return
                 continue
             if status.status == "paid":
+                if status.benefits:  # the platform's, with the customer's monthly caps applied
+                    self.platform_benefits[charge_id] = _benefits(status.benefits)
                 self.post(ChargePaid(charge_id, status.amount, status.receipt or ""))
                 return
             if status.status != "pending":
@@ -225,11 +227,7 @@ class Effects:
             return
         token_id = decision.token_id or ""
         if decision.benefits:
-            self.platform_benefits[token_id] = Benefits(
-                decision.benefits.get("city_won", 0),
-                decision.benefits.get("district_won", 0),
-                decision.benefits.get("merchant_won", 0),
-            )
+            self.platform_benefits[token_id] = _benefits(decision.benefits)
         self.post(Authorized(command.request, token_id, offline=False))
 
     def decide_offline(self, command: c.AuthorizeCode) -> None:
@@ -254,9 +252,10 @@ class Effects:
 
     def _RecordSale(self, command: c.RecordSale) -> None:
         self.charges.pop(command.charge_id, None)
-        benefits = self.platform_benefits.pop(command.token_id, None) or sale_benefits(
-            command.amount_won, self.rates, MonthToDate()
-        )
+        # The platform's figures when it decided (online); else the rates, without the
+        # customer's month-to-date (unknown offline: the platform settles caps on upload).
+        known = self.platform_benefits.pop(command.token_id or command.charge_id, None)
+        benefits = known or sale_benefits(command.amount_won, self.rates, MonthToDate())
         try:
             recorded = self.ledger.record_sale(
                 amount_won=command.amount_won,
@@ -386,6 +385,12 @@ class Effects:
                 log.exception("background work failed")
 
         self.io.submit(run)
+
+
+def _benefits(figures) -> Benefits:
+    return Benefits(
+        figures.get("city_won", 0), figures.get("district_won", 0), figures.get("merchant_won", 0)
+    )
 
 
 def journal_records(database) -> list:
