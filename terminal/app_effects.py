@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,11 +97,15 @@ class Effects:
         self.paper = ThreadPoolExecutor(1, thread_name_prefix="printer")
         self._local = threading.local()
         self._stopping = threading.Event()
+        self.refunds: set[futures.Future] = set()  # refunds at the platform not yet answered
         self.rates = rates_for(self.config)
 
-    def close(self) -> None:
-        """Stops taking I/O work; calls in flight finish by their own timeouts (daemon-like)."""
+    def close(self, refund_wait: float = 15.0) -> None:
+        """Stops taking I/O work. A refund in flight at the platform is waited for (bounded by
+        the request timeouts): its answer must still reach the ledger. Other calls are left
+        to finish by their own timeouts."""
         self._stopping.set()
+        futures.wait(list(self.refunds), timeout=refund_wait)
         self.io.shutdown(wait=False, cancel_futures=True)
         self.paper.shutdown(wait=False, cancel_futures=True)
 
@@ -281,7 +286,10 @@ class Effects:
                 Declined(command.request, "offline", "환불은 플랫폼에 연결된 상태에서만 됩니다.")
             )
             return
-        self._background(lambda: self._refund_online(command))
+        future = self._background(lambda: self._refund_online(command))
+        if future is not None:
+            self.refunds.add(future)
+            future.add_done_callback(self.refunds.discard)
 
     def _refund_online(self, command: c.RecordRefund) -> None:
         refund_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
@@ -374,9 +382,9 @@ class Effects:
             client = self._local.client = self.client_factory()
         return client
 
-    def _background(self, work) -> None:
+    def _background(self, work) -> futures.Future | None:
         if self._stopping.is_set():
-            return
+            return None
 
         def run() -> None:
             try:
@@ -384,7 +392,7 @@ class Effects:
             except Exception:  # an I/O thread must not die silently with a flow waiting
                 log.exception("background work failed")
 
-        self.io.submit(run)
+        return self.io.submit(run)
 
 
 def _benefits(figures) -> Benefits:
