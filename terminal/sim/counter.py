@@ -260,25 +260,16 @@ def _finger(face: np.ndarray, emissive: np.ndarray, take: Take, rng, box) -> Non
     (x0, y0, x1, y1) = box
     code_w, code_h = x1 - x0, y1 - y0
     thick = np.sqrt(take.finger * code_w * code_h / 0.9)  # a capsule about as deep as thick
-    side = int(rng.integers(0, 4))
+    side = int(rng.integers(0, 4))  # the finger comes in from the left, right, top or bottom
     along = rng.uniform(0.1, 0.9)
     depth = thick * 0.9
-    if side in (0, 1):  # from the left or right edge
-        cy = y0 + along * code_h
-        tip_x = x0 + depth if side == 0 else x1 - depth
-        start, end = (
-            ((x0 - 4 * thick, cy), (tip_x, cy))
-            if side == 0
-            else ((x1 + 4 * thick, cy), (tip_x, cy))
-        )
-    else:  # from the top or bottom
-        cx = x0 + along * code_w
-        tip_y = y0 + depth if side == 2 else y1 - depth
-        start, end = (
-            ((cx, y0 - 4 * thick), (cx, tip_y))
-            if side == 2
-            else ((cx, y1 + 4 * thick), (cx, tip_y))
-        )
+    dx, dy = ((1, 0), (-1, 0), (0, 1), (0, -1))[side]
+    if dx:
+        edge = (x0 if dx > 0 else x1, y0 + along * code_h)
+    else:
+        edge = (x0 + along * code_w, y0 if dy > 0 else y1)
+    start = (edge[0] - dx * 4 * thick, edge[1] - dy * 4 * thick)  # the rest of the finger
+    end = (edge[0] + dx * depth, edge[1] + dy * depth)  # its tip, inside the code
     skin = rng.uniform([0.45, 0.55, 0.7], [0.65, 0.75, 0.9])
     mask = np.zeros(face.shape[:2], np.uint8)
     p0 = tuple(int(v) for v in start)
