@@ -18,7 +18,6 @@ import logging
 import os
 import queue
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from terminal import __version__
 from terminal.app_effects import Effects, OfflineDecision, RefundApproved
+from terminal.app_notify import Health, Notifier
 from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.money import AmountError, parse_won
@@ -60,13 +60,6 @@ CLOSE_REQUEST = "requests/close-day"  # terminal/provision/maintenance.py leaves
 
 class AppError(Exception):
     """The app cannot start: the message says what to fix (exit code 2 at the CLI)."""
-
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    loop_age_seconds: float
-    problems: tuple[str, ...] = ()
 
 
 def session_config(config) -> SessionConfig:
@@ -425,39 +418,6 @@ class App:
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-class Notifier:
-    """sd_notify over $NOTIFY_SOCKET (a datagram to systemd); nothing when it is unset."""
-
-    def __init__(self, address: str | None, watchdog_usec: int | None):
-        self.address = address
-        self.interval = (watchdog_usec / 2e6) if watchdog_usec else 5.0
-        self._last = 0.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Notifier:
-        usec = env.get("WATCHDOG_USEC", "")
-        return cls(env.get("NOTIFY_SOCKET") or None, int(usec) if usec.isdigit() else None)
-
-    def send(self, message: str) -> bool:
-        if not self.address:
-            return False
-        address = "\0" + self.address[1:] if self.address.startswith("@") else self.address
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.sendto(message.encode(), address)
-            except OSError as error:
-                log.warning("sd_notify %s: %s", message, error)
-                return False
-        return True
-
-    def watchdog(self, health: Callable[[], Health]) -> None:
-        """WATCHDOG=1 at half the watchdog interval, only while healthy."""
-        now = time.monotonic()
-        if self.address and now - self._last >= self.interval and health().ok:
-            self._last = now
-            self.send("WATCHDOG=1")
 
 
 def build_app(
