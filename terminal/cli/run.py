@@ -31,10 +31,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.display is not None:
         env["QR_TERMINAL_DISPLAY"] = args.display
     config = load_config(device_file=device_file, env=env).config
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from terminal.provision.journald import configure_logging
+
+    # Under systemd each line carries its priority (<3> error ...), so journald files it right.
+    configure_logging(logging.DEBUG if args.debug else logging.INFO)
     app = build_app(config, env, platform=not args.no_platform)
     return run_app(app, args.seconds)
 
