@@ -343,7 +343,8 @@ class App:
         holder = getattr(self.parts.sync, "config", None)
         if holder is None or not isinstance(self.state.screen, Home):
             return
-        config = holder.for_sale().config
+        in_force = holder.for_sale()
+        config = in_force.config
         if config is self.config:
             return
         try:
@@ -353,6 +354,7 @@ class App:
             return
         self.config = self.effects.config = config
         self.effects.rates = rates_for(config)
+        self.parts.ledger.use_config_version(in_force.version or 0)
         self.state = replace(self.state, ctx=replace(self.state.ctx, config=session))
         self._dirty = True
         log.info("configuration version %s in force", holder.version)

@@ -91,6 +91,7 @@ class Effects:
     io_threads: int = 4
     charges: dict[str, OpenCharge] = field(default_factory=dict)
     platform_benefits: dict[str, Benefits] = field(default_factory=dict)
+    authorized_txn: dict[str, str] = field(default_factory=dict)  # token id → platform's txn id
 
     def __post_init__(self) -> None:
         self.io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="app-io")
@@ -233,6 +234,9 @@ class Effects:
         token_id = decision.token_id or ""
         if decision.benefits:
             self.platform_benefits[token_id] = _benefits(decision.benefits)
+        # The record takes the authorization's id: the platform knows the payment by it, so a
+        # refund of this sale finds the customer's money.
+        self.authorized_txn[token_id] = txn_id
         self.post(Authorized(command.request, token_id, offline=False))
 
     def decide_offline(self, command: c.AuthorizeCode) -> None:
@@ -260,6 +264,7 @@ class Effects:
         # The platform's figures when it decided (online); else the rates, without the
         # customer's month-to-date (unknown offline: the platform settles caps on upload).
         known = self.platform_benefits.pop(command.token_id or command.charge_id, None)
+        txn_id = self.authorized_txn.pop(command.token_id, None) if command.token_id else None
         benefits = known or sale_benefits(command.amount_won, self.rates, MonthToDate())
         try:
             recorded = self.ledger.record_sale(
@@ -272,6 +277,7 @@ class Effects:
                 token_id=command.token_id or None,
                 list_won=command.list_won,
                 discount_won=command.discount_won,
+                txn_id=None if command.offline else txn_id,
             )
         except LedgerError as error:
             self.post(LedgerFailed(command.request, error.message_ko))

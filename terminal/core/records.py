@@ -8,7 +8,9 @@ signatures, the chain and the gap-free counter of an exported journal.
 A sale with a 선할인 (the merchant's up-front discount) carries three amounts: `list_won`,
 `discount_won` and `amount_won`, what the customer was charged (list less discount); a refund
 carries the same three for what it gives back. Without a discount the signed JSON leaves the two
-extra fields out, so records without one keep the bytes they always had.
+extra fields out, so records without one keep the bytes they always had. Likewise
+`config_version` (the platform-pushed configuration in force when the record was written) is
+left out while it is 0 (local configuration only).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Record:
     v: int = RECORD_VERSION
     list_won: int | None = None  # before 선할인; None: the same as amount_won
     discount_won: int = 0  # 선할인 given (a sale) or given back (a refund)
+    config_version: int = 0  # the platform-pushed configuration in force; 0: local files only
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -64,6 +67,9 @@ class Record:
         if len(self.prev_hash) != 64:
             raise RecordError("prev_hash must be 64 hex digits")
         self._check_discount()
+        version = self.config_version
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise RecordError(f"config_version must be a whole number, 0 or more, got {version!r}")
 
     def _check_discount(self) -> None:
         discount = self.discount_won
@@ -81,7 +87,8 @@ class Record:
 
     def canonical(self) -> bytes:
         # Fields are flat or plain dicts: a shallow dict is enough, and 10× faster than asdict.
-        names = _FIELD_NAMES if self.discount_won else _PLAIN_FIELD_NAMES
+        # Optional fields at their defaults stay out, so older records keep their exact bytes.
+        names = _FIELD_NAMES[(bool(self.discount_won), bool(self.config_version))]
         return canonical_json({name: getattr(self, name) for name in names})
 
 
@@ -89,8 +96,18 @@ class Record:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(Record))
-_PLAIN_FIELD_NAMES = tuple(n for n in _FIELD_NAMES if n not in ("list_won", "discount_won"))
+_ALL_FIELDS = tuple(f.name for f in fields(Record))
+_DISCOUNT_FIELDS = ("list_won", "discount_won")
+# The fields a record's canonical JSON holds, by (has a discount, has a config version).
+_FIELD_NAMES = {
+    (discount, version): tuple(
+        name
+        for name in _ALL_FIELDS
+        if (discount or name not in _DISCOUNT_FIELDS) and (version or name != "config_version")
+    )
+    for discount in (False, True)
+    for version in (False, True)
+}
 
 
 def canonical_json(value: Any) -> bytes:

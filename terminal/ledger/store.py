@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Ledger(SerializedDatabase):
     def __init__(self, path: Path, key: DeviceKey, device_id: str):
         self.key, self.device_id = key, device_id
         self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
+        self.config_version = 0  # carried by every record; see use_config_version
         super().__init__(path)
         try:
             self._check_signer()
@@ -141,14 +143,25 @@ class Ledger(SerializedDatabase):
             self._last = (row[0], row[1]) if row else (0, GENESIS_HASH)
         return self._last[0] + 1, self._last[1]
 
-    def _new_record(self, seq, prev_hash, clock: ClockState, **fields) -> Record:
+    @serialized
+    def use_config_version(self, version: int) -> None:
+        """The platform-pushed configuration version now in force (the app calls this when it
+        puts one in force, between sales); every record written from now on names it."""
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise ValueError(f"config version must be a whole number, 0 or more: {version!r}")
+        self.config_version = version
+
+    def _new_record(
+        self, seq, prev_hash, clock: ClockState, txn_id: str | None = None, **fields
+    ) -> Record:
         return Record(
-            txn_id=str(uuid7(clock.now_ms, os.urandom(10))),
+            txn_id=txn_id or str(uuid7(clock.now_ms, os.urandom(10))),
             device_id=self.device_id,
             seq=seq,
             prev_hash=prev_hash,
             time_ms=clock.now_ms,
             clock_synced=clock.trusted,
+            config_version=self.config_version,
             **fields,
         )
 
@@ -165,10 +178,15 @@ class Ledger(SerializedDatabase):
         token_id: str | None = None,
         list_won: int | None = None,
         discount_won: int = 0,
+        txn_id: str | None = None,
     ) -> Recorded:
         """A sale. A customer token, online or offline, enters the seen set with it: the same
         token can never be accepted again on this terminal, on either path. `amount_won` is
-        what the customer was charged; with a 선할인, list_won and discount_won say how."""
+        what the customer was charged; with a 선할인, list_won and discount_won say how.
+        `txn_id`: the id the platform already knows the sale by (an online authorization's,
+        so that its refund finds the customer's payment); by default a new UUIDv7."""
+        if txn_id is not None and not _is_uuid(txn_id):
+            raise ValueError(f"txn_id must be a UUID, got {txn_id!r}")
         refs = {k: v for k, v in (("charge_id", charge_id), ("token_id", token_id)) if v}
         return self._append(
             lambda seq, prev: self._new_record(
@@ -183,6 +201,7 @@ class Ledger(SerializedDatabase):
                 offline=offline,
                 list_won=list_won,
                 discount_won=discount_won,
+                txn_id=txn_id,
             ),
             offline=offline,
             token_id=token_id or None,
@@ -375,3 +394,10 @@ class Ledger(SerializedDatabase):
             return list(export_lines(journal_rows(self.db), self.key, self.device_id, now_ms))
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False

@@ -93,6 +93,14 @@ def test_a_day_against_the_simulator(server, tmp_path):
         sale("8", "00", "0")
         cpm = show(wallet.token().qr_text)
         assert (cpm.method, cpm.offline) == ("cpm", False)
+        # The record carries the id the platform authorized the payment by (its refund must
+        # find the customer's money).
+        authorized = server.call(
+            lambda platform: platform.db.execute(
+                "SELECT amount FROM authorizations WHERE transaction_id = ?", (cpm.txn_id,)
+            ).fetchone()
+        )
+        assert authorized == (8_000,)
 
         # The network goes: the next code is accepted offline by the rules.
         # New connections refused, kept-alive ones dropped: the platform is gone for everyone.

@@ -279,3 +279,24 @@ def test_a_plain_record_spelling_out_a_zero_discount_is_not_canonical():
     assert spelled_out != record().canonical()
     with pytest.raises(RecordError, match="canonical"):
         record_from_json(spelled_out)
+
+
+# --- the configuration version in records ----------------------------------------------------
+
+
+def test_a_record_without_a_pushed_configuration_keeps_its_old_bytes():
+    assert b"config_version" not in record().canonical()
+    assert record(config_version=0).canonical() == record().canonical()
+
+
+@given(st.integers(1, 2**31))
+def test_a_pushed_configuration_version_is_signed_into_the_record(version):
+    with_version = record(config_version=version)
+    assert f'"config_version":{version}'.encode() in with_version.canonical()
+    assert record_from_json(with_version.canonical()) == with_version
+
+
+@pytest.mark.parametrize("version", [-1, True, 1.0, "3"])
+def test_a_config_version_must_be_a_whole_number(version):
+    with pytest.raises(RecordError, match="config_version"):
+        record(config_version=version)

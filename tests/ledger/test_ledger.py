@@ -9,6 +9,7 @@ import sqlite3
 
 import pytest
 
+from terminal.core.benefits import Benefits
 from terminal.core.offline import Unsynced
 from terminal.ledger.errors import (
     LedgerBusy,
@@ -272,3 +273,29 @@ def test_a_read_only_database_file_is_reported_as_such(open_folder):
 
     message = run_as_nobody(record_as_nobody)
     assert "LedgerReadOnly" in message and "database" in message and "chmod" in message, message
+
+
+def test_records_name_the_pushed_configuration_in_force(tmp_path):
+    ledger = open_ledger(tmp_path)
+    assert sale(ledger, 1000).record.config_version == 0
+    ledger.use_config_version(7)
+    assert sale(ledger, 2000).record.config_version == 7
+    assert payload_record(sale(ledger, 3000).jws).config_version == 7
+    with pytest.raises(ValueError):
+        ledger.use_config_version(-1)
+
+
+def test_an_online_sale_keeps_the_id_the_platform_authorized_it_by(tmp_path):
+    ledger = open_ledger(tmp_path)
+    known = "019a0000-0000-7000-8000-00000000abcd"
+    recorded = ledger.record_sale(
+        amount_won=5000, method="cpm", benefits=Benefits(500, 100, 50), clock=clock(),
+        offline=False, token_id="T9", txn_id=known,
+    )  # fmt: skip
+    assert recorded.record.txn_id == known
+    with pytest.raises(ValueError, match="UUID"):
+        ledger.record_sale(
+            amount_won=5000, method="cpm", benefits=Benefits(500, 100, 50), clock=clock(),
+            offline=False, token_id="T10", txn_id="not-a-uuid",
+        )  # fmt: skip
+    assert ledger.queue()[0] == 1  # the refused call wrote nothing
