@@ -53,8 +53,8 @@ class Rig:
     """An app with a live simulated camera: enrolled at a running simulator, or offline only."""
 
     def __init__(self, folder: Path, server=None, fps: float = 10.0):
-        from terminal.bench.livecamera import LiveCamera
         from terminal.config.loader import load_config
+        from terminal.sim.live_camera import LiveCamera
 
         self.folder, self.server = folder, server
         state = folder / "state"

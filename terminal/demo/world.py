@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.app import App, build_app
-from terminal.bench.livecamera import LiveCamera
 from terminal.config import load_config
 from terminal.provision.identity import enroll, write_identity
 from terminal.provision.layout import StateFiles
 from terminal.signing import DeviceKey
+from terminal.sim.live_camera import LiveCamera
 from terminal.sim.platform.server import PlatformServer
 from terminal.sim.wallet import InProcessLink, Wallet
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from terminal.app import App, Parts
-from terminal.bench.livecamera import LiveCamera
 from terminal.config.loader import load_config
 from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest
 from terminal.core.tokens import CustomerToken, build_customer_token
@@ -19,6 +18,7 @@ from terminal.signing import DeviceKey, jwks_document
 from terminal.sim.display import HeadlessDisplay
 from terminal.sim.feedback import RecordingFeedback
 from terminal.sim.input import ScriptedInput
+from terminal.sim.live_camera import LiveCamera
 from terminal.sim.printer import DummyPrinter
 from terminal.sync.keys import KeyCache
 from terminal.sync.trusted_time import TrustedClock

@@ -13,12 +13,12 @@ import pytest
 
 from terminal.app import build_app
 from terminal.app_effects import journal_records
-from terminal.bench.livecamera import LiveCamera
 from terminal.config.loader import load_config
 from terminal.core.session.model import Approved, Charge, History, RefundDone, ReportView
 from terminal.provision.identity import enroll, write_identity
 from terminal.provision.layout import StateFiles
 from terminal.signing import DeviceKey
+from terminal.sim.live_camera import LiveCamera
 from terminal.sim.platform.faults import Fault
 from terminal.sim.platform.server import PlatformServer
 from terminal.sim.wallet import InProcessLink, Wallet
