@@ -155,6 +155,7 @@ class App:
             printer=parts.printer,
             client_factory=parts.client_factory,
             wake_sync=parts.sync.wake if parts.sync is not None else (lambda: None),
+            unknown_key=parts.sync.unknown_key if parts.sync is not None else (lambda kid: None),
             self_test=self.self_test,
         )
         self._stop = threading.Event()
@@ -479,7 +480,12 @@ def build_app(
             sync=sync,
             clock=clock,
             platform_keys=keys,
-            client_factory=(lambda: client_for(config, files)) if enrolled else None,
+            # An answer to the app's own calls wakes a sync that thought it was offline.
+            client_factory=(
+                (lambda: client_for(config, files, on_contact=sync.network_seen))
+                if enrolled
+                else None
+            ),
             env=env,
         )
     except (DeviceUnavailable, OSError) as error:

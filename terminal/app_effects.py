@@ -87,6 +87,7 @@ class Effects:
     printer: object | None = None
     client_factory: object | None = None  # () -> PlatformClient, one per I/O thread
     wake_sync: object = lambda: None
+    unknown_key: object = lambda kid: None  # sync.unknown_key: fetch keys early (rate-limited)
     self_test: object = lambda: ()
     io_threads: int = 4
     charges: dict[str, OpenCharge] = field(default_factory=dict)
@@ -199,6 +200,8 @@ class Effects:
                 expected_issuer=PLATFORM_ISSUER,
             )
         except ReceiptError as error:
+            if error.reason == "unknown_key":
+                self.unknown_key(sealed_key_name(command.text))
             message = RECEIPT_MESSAGES.get(error.reason, "영수증을 확인할 수 없습니다.")
             self.post(Declined(command.request, error.reason, message))
             return
@@ -253,6 +256,10 @@ class Effects:
             barcode=barcode_for(self.config),
         )
         if refused is not None:
+            if refused.code == "unknown_key":
+                # The platform may have rotated its keys: sync fetches them soon (rate-limited
+                # inside sync), so the customer's next try can be checked.
+                self.unknown_key(sealed_key_name(command.text))
             self.post(Declined(command.request, refused.code, refused.message_ko))
             return
         self.post(Authorized(command.request, str(token.token_id), offline=True))
@@ -405,6 +412,18 @@ def _benefits(figures) -> Benefits:
     return Benefits(
         figures.get("city_won", 0), figures.get("district_won", 0), figures.get("merchant_won", 0)
     )
+
+
+def sealed_key_name(text: str) -> str:
+    """What names the signing key of a customer token or receipt ("EU1:…", "ER1:…"): the codes
+    carry a 4-byte key tag, not the kid, so the sync is told "tag:<hex>" (never a known kid)."""
+    from terminal.core.base45 import Base45Error, b45decode
+
+    try:
+        raw = b45decode(text.partition(":")[2])
+    except Base45Error:
+        return "tag:?"
+    return "tag:" + raw[1:5].hex()
 
 
 def journal_records(database) -> list:
