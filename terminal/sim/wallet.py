@@ -1,7 +1,8 @@
 """A simulated customer wallet: reads the terminal's screen with a real decoder (zxing-cpp),
 checks the sale QR's signature with the key the platform bound to that merchant and terminal
-(refusing swapped, re-priced and expired QRs) before paying it at the platform, and shows its
-own one-time tokens as a QR and a Code128 barcode.
+(refusing swapped, re-priced and expired QRs) before paying it at the platform, pays a shop's
+printed QR stand (고정형) the amount the customer types after the same check, and shows its own
+one-time tokens as a QR and a Code128 barcode.
 
 The platform is reached through a link: `InProcessLink` (a PlatformServer in this process) or
 `AdminLink` (the simulator's loopback admin endpoint, from another process).
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 from terminal.core.sale_qr import SaleQr, SaleQrError, read_sale_qr, verify_sale_qr
+from terminal.core.session.stand import Stand, StandError, verify_stand_qr
 from terminal.signing import load_jwks, verify_raw
 from terminal.ui.codeimage import render_code128, render_qr
 
@@ -58,9 +60,20 @@ class Token:
         return render_code128(self.barcode_text, width, height)
 
 
+@dataclass(frozen=True)
+class StandPaid:
+    """A payment to a printed stand, as the platform answered it."""
+
+    stand: Stand
+    payment_id: str
+    amount_won: int
+    paid_at_ms: int
+
+
 class PlatformLink(Protocol):
     def binding(self, terminal_id: str) -> Binding | None: ...
     def pay(self, charge_id: str, payload: str, wallet_ref: str) -> str: ...
+    def pay_stand(self, payload: str, amount_won: int, wallet_ref: str) -> dict: ...
     def open_wallet(self, balance_won: int) -> str: ...
     def issue_token(self, wallet_ref: str) -> Token: ...
 
@@ -82,6 +95,15 @@ class InProcessLink:
 
         try:
             return self.server.call(pay, charge_id, payload, wallet_ref)
+        except PaymentRefused as refused:
+            raise WalletRefusal(refused.reason, str(refused)) from None
+
+    def pay_stand(self, payload: str, amount_won: int, wallet_ref: str) -> dict:
+        from terminal.sim.platform.charges import PaymentRefused
+        from terminal.sim.platform.stands import pay_stand
+
+        try:
+            return self.server.call(pay_stand, payload, amount_won, wallet_ref)
         except PaymentRefused as refused:
             raise WalletRefusal(refused.reason, str(refused)) from None
 
@@ -130,6 +152,16 @@ class AdminLink:
         if status != 200:
             raise WalletRefusal(answer.get("refused", "refused"), answer.get("detail", ""))
         return answer["receipt"]
+
+    def pay_stand(self, payload: str, amount_won: int, wallet_ref: str) -> dict:
+        status, answer = self._call(
+            "POST",
+            "/admin/stands/pay",
+            {"payload": payload, "amount": amount_won, "wallet_ref": wallet_ref},
+        )
+        if status != 201:
+            raise WalletRefusal(answer.get("refused", "refused"), answer.get("detail", ""))
+        return answer
 
     def open_wallet(self, balance_won: int) -> str:
         return self._call("POST", "/admin/wallets", {"balance": balance_won})[1]["wallet_ref"]
@@ -201,6 +233,31 @@ class Wallet:
     def pay_payload(self, payload: str) -> Payment:
         sale = self.check(payload)
         return Payment(sale, self.link.pay(sale.charge_id, payload, self.wallet_ref))
+
+    def check_stand(self, payload: str) -> Stand:
+        """The stand if its QR is signed by a key the platform bound to its merchant and
+        terminal (a printed stand does not expire)."""
+        bindings: dict[str, Binding | None] = {}
+
+        def check(merchant_id, terminal_id, kid, message, signature) -> bool:
+            binding = bindings.setdefault(terminal_id, self.link.binding(terminal_id))
+            if binding is None or binding.merchant_id != merchant_id or kid not in binding.keys:
+                raise LookupError(kid)
+            return verify_raw(binding.keys[kid], message, signature)
+
+        try:
+            return verify_stand_qr(payload, check)
+        except StandError as error:
+            reason = {"unknown_key": "swapped", "bad_signature": "re-priced"}.get(
+                error.reason, error.reason
+            )
+            raise WalletRefusal(reason, str(error)) from None
+
+    def pay_stand(self, payload: str, amount_won: int) -> StandPaid:
+        """Reads a printed stand's QR, checks it, and pays it the amount the customer typed."""
+        stand = self.check_stand(payload)
+        answer = self.link.pay_stand(payload, amount_won, self.wallet_ref)
+        return StandPaid(stand, answer["payment_id"], answer["amount"], answer["paid_at_ms"])
 
     def pay_screen(self, image: Image.Image | np.ndarray | Path) -> Payment:
         """Scans the terminal's screen and pays the sale QR on it."""

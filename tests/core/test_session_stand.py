@@ -47,3 +47,58 @@ def test_serial_out_of_range(serial):
 
     with pytest.raises(StandError, match="serial"):
         build_stand_qr(replace(STAND, serial=serial), KEY.sign)
+
+
+def _bound(merchant_id, terminal_id, kid, message, signature):
+    if (merchant_id, terminal_id, kid) != ("M0000000001", "SIM-0000001", KEY.kid):
+        raise LookupError(kid)
+    return KEY.verify(message, signature)
+
+
+def test_read_back_and_verified_with_the_bound_key():
+    from terminal.core.session.stand import verify_stand_qr
+
+    assert verify_stand_qr(build_stand_qr(STAND, KEY.sign), _bound) == STAND
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda p: p.replace("M0000000001", "M0000000002"), "unknown_key"),  # another shop
+        (lambda p: p.replace("HYETAEK", "HYETAEX"), "bad_signature"),  # a field changed
+        (lambda p: p[:6] + "12" + p[8:], "not_static"),  # "000201" "0102" "11" → "12"
+    ],
+)
+def test_a_changed_stand_is_refused(change, reason):
+    from terminal.core.session.stand import verify_stand_qr
+
+    payload = change(build_stand_qr(STAND, KEY.sign))
+    payload = payload[:-4] + emv.crc_hex(payload[:-4])  # a fresh CRC: only the signature tells
+    with pytest.raises(StandError) as refused:
+        verify_stand_qr(payload, _bound)
+    assert refused.value.reason == reason
+
+
+def test_a_stand_signed_by_another_key_is_unknown():
+    from dataclasses import replace
+
+    from terminal.core.session.stand import verify_stand_qr
+
+    other = DeviceKey.generate()
+    payload = build_stand_qr(replace(STAND, key_id=other.kid), other.sign)
+    with pytest.raises(StandError) as refused:
+        verify_stand_qr(payload, _bound)
+    assert refused.value.reason == "unknown_key"
+
+
+@pytest.mark.parametrize("charge_id, kind", [("STAND-000007", "stand"), ("01ABCDEF", "sale")])
+def test_a_sale_record_naming_a_stand_is_a_stand_entry(charge_id, kind):
+    from terminal.core.records import GENESIS_HASH, Record
+    from terminal.core.session.report import entry_from_record
+
+    txn_id = "0190f0f0-0000-7000-8000-000000000001"
+    refs = {"charge_id": charge_id}
+    record = Record(
+        txn_id, "SIM-1", 1, GENESIS_HASH, "sale", "mpm", 5_000, {}, refs, 1, True, False
+    )
+    assert entry_from_record(record).kind == kind

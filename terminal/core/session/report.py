@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from terminal.core.records import Record
 from terminal.core.session.model import TxnEntry, ZReport
+from terminal.core.session.stand import is_stand_reference
 
 BP_PER_WHOLE = 10_000
 VAT_RATE_PERCENT = 10  # Korean VAT; shop prices include it
@@ -88,12 +89,15 @@ def z_report(entries: Iterable[TxnEntry], close_seq: int = 0) -> ZReport:
 
 
 def entry_from_record(record: Record) -> TxnEntry:
-    """How the session and the reports see one journal record (not a day close)."""
+    """How the session and the reports see one journal record (not a day close). A sale whose
+    charge reference is a stand's ("STAND-nnnnnn") is a payment to the printed stand."""
     benefits = record.benefits
+    charge_id = record.refs.get("charge_id", "")
+    stand = record.kind == "sale" and is_stand_reference(charge_id)
     return TxnEntry(
         txn_id=record.txn_id,
         seq=record.seq,
-        kind=record.kind,
+        kind="stand" if stand else record.kind,
         method=record.method or "",
         amount_won=record.amount_won,
         time_ms=record.time_ms,
@@ -105,7 +109,7 @@ def entry_from_record(record: Record) -> TxnEntry:
         merchant_won=benefits.get("merchant_won", 0),
         original_txn=record.refs.get("original_txn", ""),
         token_id=record.refs.get("token_id", ""),
-        charge_id=record.refs.get("charge_id", ""),
+        charge_id=charge_id,
     )
 
 

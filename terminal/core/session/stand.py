@@ -9,24 +9,37 @@ accepts payments to it and the terminal learns of them at its next sync.
 
 from __future__ import annotations
 
+import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.core import emv
-from terminal.core.base64url import b64url
-from terminal.core.emv import DataObject
+from terminal.core.base64url import b64url, b64url_decode
+from terminal.core.emv import DataObject, EmvError
 from terminal.core.sale_qr import (
     SIGNATURE_CHARS,
     SIGNATURE_TAIL,
     SIGNATURE_TEMPLATE,
     signed_message,
 )
+from terminal.core.signature import is_canonical
 
 NEVER_EXPIRES = "0"
 MAX_SERIAL = 999_999
+REFERENCE_PREFIX = "STAND-"
+
+# check(merchant_id, terminal_id, kid, message, signature) -> bool; LookupError when no key
+# `kid` is bound to that merchant and terminal (the sale QR's SaleSignatureCheck).
+StandSignatureCheck = Callable[[str, str, str, bytes, bytes], bool]
 
 
 class StandError(ValueError):
-    """A stand that cannot be made: the message names the field."""
+    """A stand that cannot be made or read: the message names the field; `reason` is one of
+    malformed, not_static, unsigned, unknown_key, bad_signature (or invalid when making one)."""
+
+    def __init__(self, message: str, reason: str = "invalid"):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,17 @@ class Stand:
 
     @property
     def reference(self) -> str:
-        return f"STAND-{self.serial:06d}"
+        return stand_reference(self.serial)
+
+
+def stand_reference(serial: int) -> str:
+    """The stand's label in its QR (62-05) and in the records of payments to it."""
+    return f"{REFERENCE_PREFIX}{serial:06d}"
+
+
+def is_stand_reference(text: str) -> bool:
+    digits = text[len(REFERENCE_PREFIX) :]
+    return text.startswith(REFERENCE_PREFIX) and len(digits) == 6 and digits.isdigit()
 
 
 def _objects(stand: Stand) -> emv.Objects:
@@ -81,11 +104,7 @@ def build_stand_qr(stand: Stand, sign) -> str:
     if not 1 <= stand.serial <= MAX_SERIAL:
         raise StandError(f"serial must be 1..{MAX_SERIAL}, got {stand.serial}")
     objects = _objects(stand)
-    head = (
-        DataObject("00", stand.platform_guid),
-        DataObject("01", NEVER_EXPIRES),
-        DataObject("02", stand.key_id),
-    )
+    head = _head(stand)
     signature = sign(signed_message(objects, head))
     text = b64url(signature)
     if len(text) != SIGNATURE_CHARS:
@@ -99,3 +118,76 @@ def build_stand_qr(stand: Stand, sign) -> str:
         return emv.encode((*objects, template, tail), strict=True)
     except emv.EmvError as error:
         raise StandError(str(error)) from None
+
+
+def _head(stand: Stand) -> emv.Objects:
+    return (
+        DataObject("00", stand.platform_guid),
+        DataObject("01", NEVER_EXPIRES),
+        DataObject("02", stand.key_id),
+    )
+
+
+def read_stand_qr(payload: str) -> tuple[Stand, bytes, bytes]:
+    """Parses a stand QR without checking its signature: (stand, signed message, signature).
+    Raises StandError."""
+    try:
+        objects = emv.parse(payload, strict=True)
+    except EmvError as error:
+        raise StandError(str(error), "malformed") from None
+    values = {obj.id: obj for obj in objects}
+    if "01" not in values or values["01"].text() != "11":
+        raise StandError("point of initiation is not 11 (static)", "not_static")
+    template, tail = values.get(SIGNATURE_TEMPLATE), values.get(SIGNATURE_TAIL)
+    if template is None or tail is None or [o.id for o in objects[-2:]] != ["80", "81"]:
+        raise StandError("no signature templates 80 and 81 at the end", "unsigned")
+    try:
+        account, extra, language = values["26"], values["62"], values["64"]
+        reference = extra.sub("05") or ""
+        if not is_stand_reference(reference):
+            raise ValueError(f"reference {reference!r} is not STAND-nnnnnn")
+        stand = Stand(
+            platform_guid=account.sub("00") or "",
+            merchant_id=account.sub("01") or "",
+            terminal_id=account.sub("02") or "",
+            mcc=values["52"].text(),
+            name_en=values["59"].text(),
+            city_en=values["60"].text(),
+            name_ko=language.sub("01") or "",
+            city_ko=language.sub("02") or "",
+            serial=int(reference[len(REFERENCE_PREFIX) :]),
+            key_id=template.sub("02") or "",
+        )
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        raise StandError(f"a stand field is missing or malformed: {error}", "malformed") from None
+    # One spelling per stand: anything but exactly the layout build_stand_qr makes is refused.
+    if _objects(stand) != objects[:-2] or _head(stand) != template.value[:3]:
+        raise StandError("objects differ from the stand QR layout", "malformed")
+    half = SIGNATURE_CHARS // 2
+    parts = (template.sub("03") or "", tail.sub("01") or "")
+    if [len(p) for p in parts] != [half, half] or tail.sub("00") != stand.platform_guid:
+        raise StandError("the signature must be split over 80-03 and 81-01", "unsigned")
+    try:
+        signature = b64url_decode(parts[0] + parts[1])
+    except (ValueError, binascii.Error) as error:
+        raise StandError(f"signature text: {error}", "bad_signature") from None
+    if not is_canonical(signature):
+        raise StandError("the signature is not in canonical (low-S) form", "bad_signature")
+    return stand, signed_message(objects[:-2], template.value[:3]), signature
+
+
+def verify_stand_qr(payload: str, check: StandSignatureCheck) -> Stand:
+    """The stand, if its QR is signed by a key bound to its merchant and terminal (a stand
+    does not expire). Raises StandError."""
+    stand, message, signature = read_stand_qr(payload)
+    try:
+        valid = check(stand.merchant_id, stand.terminal_id, stand.key_id, message, signature)
+    except LookupError:
+        raise StandError(
+            f"no device key {stand.key_id!r} is bound to merchant {stand.merchant_id!r} and "
+            f"terminal {stand.terminal_id!r}",
+            "unknown_key",
+        ) from None
+    if not valid:
+        raise StandError("the signature does not match the stand", "bad_signature")
+    return stand

@@ -1,7 +1,7 @@
 """The loopback admin endpoint (plain HTTP on 127.0.0.1, its own port, not in the device API):
 enrollment codes, faults, key rotation, revocation, config pushes, wallets, paying charges and
-looking at what the platform holds. Scripts and the simulated wallet use it across processes;
-tests in the same process may use `PlatformServer.call` instead."""
+printed stands, and looking at what the platform holds. Scripts and the simulated wallet use it
+across processes; tests in the same process may use `PlatformServer.call` instead."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from terminal.signing import jwks_document, key_id
-from terminal.sim.platform import charges, enrollment, transactions, wallets
+from terminal.sim.platform import charges, enrollment, stands, transactions, wallets
 from terminal.sim.platform.faults import FaultSpecError
 from terminal.sim.platform.state import PLATFORM, Platform
 
@@ -135,6 +135,20 @@ async def post_pay(request: web.Request) -> web.Response:
     except charges.PaymentRefused as refused:
         return web.json_response({"refused": refused.reason, "detail": str(refused)}, status=409)
     return web.json_response({"receipt": receipt})
+
+
+@routes.post("/admin/stands/pay")
+async def post_pay_stand(request: web.Request) -> web.Response:
+    body = await _json(request)
+    if not isinstance(body.get("payload"), str) or not isinstance(body.get("wallet_ref"), str):
+        return _bad("send {payload, amount, wallet_ref}")
+    try:
+        payment = stands.pay_stand(
+            request.app[PLATFORM], body["payload"], body.get("amount"), body["wallet_ref"]
+        )
+    except charges.PaymentRefused as refused:
+        return web.json_response({"refused": refused.reason, "detail": str(refused)}, status=409)
+    return web.json_response(payment, status=201)
 
 
 @routes.get("/admin/devices/{device_id}")

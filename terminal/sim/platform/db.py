@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS charges (
     created_ms INTEGER NOT NULL, paid_ms INTEGER, receipt TEXT, wallet_ref TEXT,
     benefits TEXT
 );
+CREATE TABLE IF NOT EXISTS stand_payments (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT, payment_id TEXT NOT NULL UNIQUE,
+    device_id TEXT NOT NULL, stand TEXT NOT NULL, amount INTEGER NOT NULL,
+    paid_ms INTEGER NOT NULL, wallet_ref TEXT NOT NULL, benefits TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stand_payments_by_device ON stand_payments (device_id, cursor);
 CREATE TABLE IF NOT EXISTS wallets (
     wallet_ref TEXT PRIMARY KEY, balance INTEGER NOT NULL,
     month TEXT NOT NULL DEFAULT '', city_won INTEGER NOT NULL DEFAULT 0,

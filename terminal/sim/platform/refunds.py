@@ -11,6 +11,7 @@ from terminal.core.benefits import NO_BENEFITS, Benefits, refund_benefits
 from terminal.sim.platform.auth import device
 from terminal.sim.platform.db import next_number, transaction
 from terminal.sim.platform.problems import idempotency_conflict, not_found
+from terminal.sim.platform.stands import stand_payment
 from terminal.sim.platform.state import PLATFORM, Device, Platform
 from terminal.sim.platform.validation import BODY
 from terminal.sim.platform.wallets import credit
@@ -29,6 +30,12 @@ def _original(platform: Platform, caller: Device, txn_id: str) -> tuple[int, Ben
         saved = json.loads(row[1])
         benefits = Benefits(saved["city_won"], saved["district_won"], saved["merchant_won"])
         return row[0], benefits, saved["wallet_ref"]
+    paid = stand_payment(platform, caller.device_id, txn_id)
+    if paid is not None:
+        # A payment to the printed stand: its id is the sale's, and the wallet is known.
+        saved = paid["benefits"]
+        benefits = Benefits(saved["city_won"], saved["district_won"], saved["merchant_won"])
+        return paid["amount"], benefits, paid["wallet_ref"]
     row = platform.db.execute(
         "SELECT amount FROM records WHERE txn_id = ? AND device_id = ? AND kind = 'sale'",
         (txn_id, caller.device_id),

@@ -23,6 +23,7 @@ from terminal.sim.platform import (
     enrollment,
     platform_info,
     refunds,
+    stands,
     transactions,
 )
 from terminal.sim.platform import faults as fault_injection
@@ -73,7 +74,15 @@ def device_app(platform: Platform, check: SpecCheck) -> web.Application:
     app[PLATFORM] = platform
     app[ERRORS] = []
     app[platform_info.SPEC_BYTES] = check.spec_bytes
-    for module in (enrollment, transactions, charges, authorizations, refunds, platform_info):
+    for module in (
+        enrollment,
+        transactions,
+        charges,
+        stands,
+        authorizations,
+        refunds,
+        platform_info,
+    ):
         app.router.add_routes(module.routes)
     return app
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from terminal.core.records import GENESIS_HASH, Record, RecordError, chain_hash, record_from_json
 from terminal.signing import JwsError, jws_verify, key_id
+from terminal.sim.platform import stands
 from terminal.sim.platform.auth import device
 from terminal.sim.platform.db import transaction
 from terminal.sim.platform.state import PLATFORM, Device, Platform
@@ -40,6 +41,19 @@ def _verify(jws: str, keys: dict, txn_id: str, device_id: str) -> Record:
     if record.device_id != device_id:
         raise _Rejected("wrong_device", f"the record names device {record.device_id}")
     return record
+
+
+def _stand_check(platform: Platform, device_id: str, record: Record) -> None:
+    """A record whose id is a payment to this device's stand must be that payment: a sale
+    (MPM) of its amount naming its stand. Its id makes it the payment's one record, so the
+    platform never counts a stand payment twice (the payment, and the sale uploaded for it)."""
+    payment = stands.stand_payment(platform, device_id, record.txn_id)
+    if payment is None:
+        return
+    found = (record.kind, record.method, record.amount_won, record.refs.get("charge_id"))
+    wanted = ("sale", "mpm", payment["amount"], payment["stand"])
+    if found != wanted:
+        raise _Rejected("stand_mismatch", f"the stand payment is {wanted}, the record {found}")
 
 
 def _chain(db: sqlite3.Connection, device_id: str, record: Record, jws: str) -> str:
@@ -112,6 +126,7 @@ def upload(platform: Platform, caller: Device, items: list[dict]) -> list[dict]:
                 continue
             try:
                 record = _verify(jws, keys, txn_id, caller.device_id)
+                _stand_check(platform, caller.device_id, record)
                 chain = _chain(db, caller.device_id, record, jws)
             except _Rejected as rejected:
                 results.append(
