@@ -38,9 +38,10 @@ from terminal.core.session.events import (
 )
 from terminal.core.session.model import TxnEntry
 from terminal.core.session.report import entry_from_record, since_last_close, z_report
+from terminal.core.tokens import scanned_token_id
 from terminal.hw.feedback import Signal
 from terminal.ledger.errors import LedgerError
-from terminal.sync.errors import PlatformUnreachable, SyncError
+from terminal.sync.errors import PlatformUnreachable, RetryLater, SyncError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ PLATFORM_REASONS = {
     "insufficient_funds": "잔액이 부족합니다. 고객에게 충전을 요청하세요.",
     "exceeds_remaining": "환불 가능 금액을 넘었습니다.",
 }
+# Seconds between asking again for an authorization whose answer was lost (bounded: the
+# customer is waiting at the counter).
+AUTHORIZE_RETRY_PAUSES = (0.3, 1.0, 0.0)
+RESULT_UNKNOWN_KO = (
+    "결제 결과를 확인하지 못했습니다. 고객 앱의 결제 내역을 확인하고, 결제되지 않았으면 "
+    "새 코드로 다시 시도하세요."
+)
 FEEDBACK = {"approved": Signal.SUCCESS, "refused": Signal.REFUSAL, "alert": Signal.REFUSAL}
 
 
@@ -93,6 +101,8 @@ class Effects:
     charges: dict[str, OpenCharge] = field(default_factory=dict)
     platform_benefits: dict[str, Benefits] = field(default_factory=dict)
     authorized_txn: dict[str, str] = field(default_factory=dict)  # token id → platform's txn id
+    # Tokens whose online authorization got no answer: never accepted offline afterwards.
+    doubtful_tokens: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="app-io")
@@ -218,13 +228,18 @@ class Effects:
     def _authorize_online(self, command: c.AuthorizeCode) -> None:
         txn_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
         barcode = command.text.isdigit()
+        scanned = scanned_token_id(command.text, barcode_for(self.config))
         try:
-            decision = self._client().authorize(
-                txn_id, command.text, command.amount_won, barcode=barcode
-            )
-        except PlatformUnreachable:
-            # The network went away: decide on the session thread, by the offline rules.
-            self.post(OfflineDecision(command))
+            decision = self._authorize_surely(txn_id, command, barcode)
+        except PlatformUnreachable as error:
+            if error.no_connection:
+                # Nothing reached the platform: the offline rules decide, on the session thread.
+                self.post(OfflineDecision(command))
+                return
+            self._in_doubt(command, scanned)
+            return
+        except RetryLater:
+            self._in_doubt(command, scanned)
             return
         except SyncError as error:
             self.post(Declined(command.request, "platform", error.message_ko))
@@ -234,13 +249,40 @@ class Effects:
             message = PLATFORM_REASONS.get(reason, "결제가 거절되었습니다.")
             self.post(Declined(command.request, reason, message))
             return
-        token_id = decision.token_id or ""
+        # The seen set must hold this token whatever the answer said about it.
+        token_id = decision.token_id or scanned or ""
         if decision.benefits:
             self.platform_benefits[token_id] = _benefits(decision.benefits)
         # The record takes the authorization's id: the platform knows the payment by it, so a
         # refund of this sale finds the customer's money.
         self.authorized_txn[token_id] = txn_id
         self.post(Authorized(command.request, token_id, offline=False))
+
+    def _authorize_surely(self, txn_id: str, command: c.AuthorizeCode, barcode: bool):
+        """The authorization, asked again under the same transaction id while the answer is in
+        doubt (the request may have reached the platform): the platform answers a repeated id
+        with its first answer, so the customer is never charged twice."""
+        for attempt, pause in enumerate(AUTHORIZE_RETRY_PAUSES):
+            try:
+                return self._client().authorize(
+                    txn_id, command.text, command.amount_won, barcode=barcode
+                )
+            except PlatformUnreachable as error:
+                if error.no_connection and attempt == 0:
+                    raise  # certainly not delivered: no need to ask again
+                last = error
+            except RetryLater as error:
+                last = error
+            if self._stopping.wait(pause):
+                break
+        raise last
+
+    def _in_doubt(self, command: c.AuthorizeCode, scanned: str | None) -> None:
+        """The platform may have charged the customer but did not say so. Never accept this
+        code offline afterwards (that could charge twice); the shopkeeper asks the customer."""
+        if scanned:
+            self.doubtful_tokens.add(scanned)
+        self.post(Declined(command.request, "result_unknown", RESULT_UNKNOWN_KO))
 
     def decide_offline(self, command: c.AuthorizeCode) -> None:
         """The offline rules, on the session thread (they read the ledger)."""
@@ -249,7 +291,9 @@ class Effects:
             command.amount_won,
             check=self.keys.platform_keys.check_tagged,
             expected_issuer=PLATFORM_ISSUER,
-            already_seen=self.ledger.seen,
+            already_seen=lambda token_id: (
+                token_id in self.doubtful_tokens or self.ledger.seen(token_id)
+            ),
             limits=limits_for(self.config),
             unsynced=self.ledger.unsynced(),
             clock=self.clock.state(),
