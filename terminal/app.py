@@ -27,6 +27,7 @@ from pathlib import Path
 from terminal import __version__
 from terminal.app_effects import Effects, OfflineDecision, RefundApproved
 from terminal.app_notify import Health, Notifier
+from terminal.app_stand import StandArrived, StandRecorder
 from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.money import AmountError, parse_won
@@ -36,6 +37,7 @@ from terminal.core.session.events import (
     DayLoaded,
     DeviceTrouble,
     Scanned,
+    StandPayments,
     SyncStatus,
     Tick,
 )
@@ -155,9 +157,20 @@ class App:
             printer=parts.printer,
             client_factory=parts.client_factory,
             wake_sync=parts.sync.wake if parts.sync is not None else (lambda: None),
-            unknown_key=parts.sync.unknown_key if parts.sync is not None else (lambda kid: None),
+            # A sync stand-in without key upkeep (a test's) has nothing to fetch keys with.
+            unknown_key=getattr(parts.sync, "unknown_key", lambda kid: None),
             self_test=self.self_test,
         )
+        self.stand = None
+        feed = getattr(parts.sync, "stand", None)
+        if feed is not None:
+            from terminal.app_effects import journal_records
+
+            self.stand = StandRecorder(
+                parts.ledger, parts.clock, feed, lambda: journal_records(parts.ledger.path)
+            )
+            # The sync thread only posts: the ledger is written on the session thread.
+            feed.deliver = lambda payments: self.post(StandArrived(payments))
         self._stop = threading.Event()
         self._dirty = True
         self._heartbeat = time.monotonic()
@@ -298,6 +311,12 @@ class App:
             return
         if isinstance(event, RefundApproved):
             self.effects.record_refund(event.command)
+            return
+        if isinstance(event, StandArrived):
+            entries = self.stand.record(event.payments)
+            if entries:
+                self._handle(StandPayments(entries))
+                self.effects.wake_sync()  # upload the new records
             return
         self.state, commands = step(self.state, event)
         for command in commands:

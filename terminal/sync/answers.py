@@ -186,3 +186,65 @@ def enrollment(body: Any) -> Enrollment:
         jwks=need(body, "jwks", dict, where),
         config=need(body, "config", dict, where),
     )
+
+
+@dataclass(frozen=True)
+class StandPayment:
+    """A payment a customer made to this terminal's printed QR stand (고정형)."""
+
+    cursor: int
+    payment_id: str  # a UUID: the terminal records the sale under this transaction id
+    stand: str  # "STAND-nnnnnn"
+    amount: int
+    paid_at_ms: int
+    benefits: dict[str, int]
+
+
+def stand_payments(body: Any, after: int) -> tuple[tuple[StandPayment, ...], int]:
+    """(payments, next cursor). Every cursor must lie above `after` and rise, or nothing is
+    believed: a payment recorded twice or skipped would misstate the shop's takings."""
+    items = need(body, "payments", list, "stand payments answer")
+    next_cursor = need(body, "next_cursor", int, "stand payments answer")
+    payments, last = [], after
+    for index, item in enumerate(items):
+        where = f"stand payment {index}"
+        cursor = need(item, "cursor", int, where)
+        if cursor <= last:
+            raise MalformedResponse(f"{where}: cursor {cursor} does not rise above {last}")
+        stand = need(item, "stand", str, where)
+        digits = stand.removeprefix("STAND-")
+        if len(stand) != 12 or not digits.isascii() or not digits.isdigit():
+            raise MalformedResponse(f"{where}: stand {stand!r} is not STAND-nnnnnn")
+        amount = need(item, "amount", int, where)
+        if amount <= 0:
+            raise MalformedResponse(f"{where}: amount {amount} is not positive")
+        benefits = need(item, "benefits", dict, where)
+        figures = {k: need(benefits, k, int, where) for k in ("city_won", "district_won")}
+        figures["merchant_won"] = need(benefits, "merchant_won", int, where)
+        payments.append(
+            StandPayment(
+                cursor,
+                _uuid(need(item, "payment_id", str, where), where),
+                stand,
+                amount,
+                need(item, "paid_at_ms", int, where),
+                figures,
+            )
+        )
+        last = cursor
+    if next_cursor != last:
+        raise MalformedResponse(
+            f"stand payments answer: next_cursor {next_cursor}, expected {last}"
+        )
+    return tuple(payments), next_cursor
+
+
+def _uuid(text: str, where: str) -> str:
+    import uuid
+
+    try:
+        if str(uuid.UUID(text)) == text:
+            return text
+    except ValueError:
+        pass
+    raise MalformedResponse(f"{where}: payment_id {text!r} is not a UUID")

@@ -16,6 +16,7 @@ from terminal.sync.client import PlatformClient
 from terminal.sync.keys import KeyCache
 from terminal.sync.parked import ParkedList
 from terminal.sync.pushed_config import ConfigHolder
+from terminal.sync.stand import StandFeed
 from terminal.sync.status import StatusBoard
 from terminal.sync.transport import Timeouts, TlsFiles
 from terminal.sync.trusted_time import TrustedClock
@@ -24,6 +25,7 @@ from terminal.sync.worker import SyncSettings, SyncWorker
 STATUS_FILE = "sync-status.json"  # the running sync's snapshot, for `qr-terminal sync status`
 PARKED_FILE = "parked.jsonl"  # records the platform refused, with its reasons
 PUSHED_CONFIG_FILE = "pushed-config.json"  # the last good pushed configuration
+STAND_CURSOR_FILE = "stand-cursor.json"  # stand payments recorded up to this cursor
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SyncFiles:
     status: Path
     parked: Path
     pushed_config: Path
+    stand_cursor: Path
 
     @classmethod
     def from_config(cls, config: Config, root: Path | None = None) -> SyncFiles:
@@ -41,6 +44,7 @@ class SyncFiles:
             status=state.state_dir / STATUS_FILE,
             parked=state.state_dir / PARKED_FILE,
             pushed_config=state.state_dir / PUSHED_CONFIG_FILE,
+            stand_cursor=state.state_dir / STAND_CURSOR_FILE,
         )
 
     @property
@@ -96,4 +100,5 @@ def build_worker(
         keys=KeyCache(files.state.platform_keys),
         trusted=trusted,
         config=ConfigHolder(config, files.pushed_config),
+        stand=StandFeed(files.stand_cursor),
     )

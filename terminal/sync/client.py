@@ -143,6 +143,15 @@ class PlatformClient:
         answer = self.call("POST", "/v1/refunds", json_body=body)
         return answers.refund(answer.body, refund_id, amount_won)
 
+    def stand_payments(
+        self, after: int, limit: int = 100
+    ) -> tuple[tuple[answers.StandPayment, ...], int]:
+        """Payments to this terminal's printed QR stand with a cursor above `after`, oldest
+        first, and the cursor to ask after next."""
+        params = {"after": str(after), "limit": str(limit)}
+        body = self.call("GET", "/v1/stand-payments", params=params).body
+        return answers.stand_payments(body, after)
+
     # --- platform state --------------------------------------------------------------------
 
     def keys(self) -> dict[str, Any]:

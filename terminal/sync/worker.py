@@ -24,6 +24,7 @@ from terminal.sync.errors import PlatformUnreachable, RetryLater, ServerUntruste
 from terminal.sync.keys import KeyCache
 from terminal.sync.parked import ParkedList
 from terminal.sync.pushed_config import ConfigHolder
+from terminal.sync.stand import StandFeed
 from terminal.sync.status import StatusBoard
 from terminal.sync.trusted_time import TrustedClock, new_nonce, verify_signed_time
 from terminal.sync.upload import DrainReport, Uploader
@@ -99,6 +100,7 @@ class SyncWorker:
         trusted: TrustedClock | None = None,
         config: ConfigHolder | None = None,
         probe: Callable[[], bool] | None = None,
+        stand: StandFeed | None = None,
     ):
         self.ledger, self.client, self.device_id = ledger, client, device_id
         self.settings = settings or SyncSettings()
@@ -109,6 +111,7 @@ class SyncWorker:
         self.status = status or StatusBoard()
         self.parked = parked or ParkedList(None)
         self.keys, self.trusted, self.config = keys, trusted, config
+        self.stand = stand or StandFeed(None)  # the app sets its `deliver`
         self.probe = probe if probe is not None else tcp_probe(client.base)
         self.uploader = Uploader(
             ledger,
@@ -268,8 +271,9 @@ class SyncWorker:
         return True
 
     def _upkeep(self) -> str | None:
-        """Keys, time, configuration when due; returns the first problem for the operator."""
-        problems = []
+        """Keys, time, configuration when due, and payments to the printed stand at every
+        pass; returns the first problem for the operator."""
+        problems = [self.check_stand()]
         if self.keys is not None:
             self.keys.refresh(self.client.keys, self.clock.monotonic())
         if self.trusted is not None and self._is_due("time", self.settings.time_seconds):
@@ -309,6 +313,18 @@ class SyncWorker:
         if self.keys is not None and kid not in self.keys.keys:
             self.keys.note_unknown(kid)
             self.wake()
+
+    def check_stand(self) -> str | None:
+        """Payments to the printed stand since the cursor, handed to the app. A platform that
+        refuses the request for good (an older one without the route) is a problem to show,
+        not a reason to stop draining the outbox."""
+        try:
+            self.stand.fetch(self.client)
+        except RetryLater:
+            raise
+        except SyncError as error:
+            return f"stand payments: {type(error).__name__}: {error}"
+        return None
 
     def check_config(self) -> str | None:
         etag, pushed = self.client.config(self.config.etag)
