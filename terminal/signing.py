@@ -210,9 +210,12 @@ def jws_verify(token: str, keys: Mapping[str, ec.EllipticCurvePublicKey]) -> tup
         raise JwsError(
             f"alg must be ES256, got {header.get('alg') if isinstance(header, dict) else header!r}"
         )
-    key = keys.get(header.get("kid", ""))
+    kid = header.get("kid", "")
+    if not isinstance(kid, str):
+        raise JwsError(f"kid must be text, got {type(kid).__name__}")
+    key = keys.get(kid)
     if key is None:
-        raise JwsError(f"unknown key id {header.get('kid')!r}")
+        raise JwsError(f"unknown key id {kid!r}")
     if not verify_raw(key, f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
         raise JwsError("signature does not verify")
     return header, payload
@@ -225,8 +228,8 @@ def public_key_from_jwk(jwk: Mapping[str, str]) -> ec.EllipticCurvePublicKey:
         x = int.from_bytes(b64url_decode(jwk["x"]), "big")
         y = int.from_bytes(b64url_decode(jwk["y"]), "big")
         return ec.EllipticCurvePublicNumbers(x, y, CURVE).public_key()
-    except (KeyError, ValueError) as error:
-        raise JwsError(f"malformed JWK: {error}") from None
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        raise JwsError(f"malformed JWK: {error!r}") from None
 
 
 def load_jwks(document: Mapping) -> dict[str, ec.EllipticCurvePublicKey]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from terminal.signing import (
     jwks_document,
     jws_verify,
     load_jwks,
+    public_key_from_jwk,
 )
 from tests.keys import other_key
 
@@ -223,3 +225,24 @@ def test_base64url_refuses_non_canonical_texts(text):
     """QR, QS, QT decode to the same byte as QQ with the stdlib; now only QQ is accepted."""
     with pytest.raises(ValueError):
         b64url_decode(text)
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": "EC", "crv": "P-256", "x": 5, "y": "AA"},
+        {"kty": "EC", "crv": "P-256", "x": ["a"], "y": None},
+        {"kty": "EC", "crv": "P-256"},
+    ],
+)
+def test_a_malformed_jwk_is_a_jws_error_not_a_crash(jwk):
+    with pytest.raises(JwsError):
+        public_key_from_jwk(jwk)
+
+
+@pytest.mark.parametrize("kid", [["a"], {"k": 1}, 7])
+def test_a_jws_whose_kid_is_not_text_is_a_jws_error_not_a_crash(kid):
+    header = b64url(json.dumps({"alg": "ES256", "kid": kid}).encode())
+    token = f"{header}.{b64url(b'{}')}.{b64url(bytes(64))}"
+    with pytest.raises(JwsError, match="kid"):
+        jws_verify(token, {})

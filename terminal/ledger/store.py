@@ -349,7 +349,8 @@ class Ledger(SerializedDatabase):
             )
             # Kept with its reason for the operator; never deleted.
             self.db.executemany(
-                "UPDATE journal SET state = 'rejected', reason = ? WHERE txn_id = ?",
+                "UPDATE journal SET state = 'rejected', reason = ? "
+                "WHERE txn_id = ? AND state = 'sending'",
                 [(reason, txn_id) for txn_id, reason in rejected.items()],
             )
             self.db.executemany(
