@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from terminal.provision import devicefile, identity, services, software
+from terminal.provision.files import atomic_write
 from terminal.provision.layout import (
     DEVICE_FILE,
     ETC_DIR,
@@ -381,16 +382,12 @@ def _printer_rule(run: Run, config) -> bool:
 
 
 def _write_if_different(path: Path, text: str, mode: int) -> bool:
+    """Writes `text` crash-safely (the old file stays until the new one replaces it, and is
+    kept as .bak); False when the file already says exactly this."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        backup = path.with_name(path.name + ".bak")
-        os.replace(path, backup)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.chmod(mode)
-    os.replace(temporary, path)
+    atomic_write(path, text.encode("utf-8"), mode, keep_backup=True)
     return True
 
 
