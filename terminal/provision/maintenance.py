@@ -89,12 +89,25 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def service_running(unit: str = MAIN_UNIT) -> bool:
-    """Whether systemd runs the terminal (then it is the ledger's only writer)."""
+# The only answers of `systemctl is-active` that mean the terminal cannot be writing its ledger
+# (a unit systemd does not know also reads "inactive"). Anything else, "deactivating" included,
+# and no answer at all, counts as running: a second writer beside the app breaks its next sale.
+STOPPED = ("inactive", "failed")
+SYSTEMCTL_TIMEOUT_S = 10.0
+
+
+def service_running(unit: str = MAIN_UNIT, timeout_s: float = SYSTEMCTL_TIMEOUT_S) -> bool:
+    """Whether systemd may be running the terminal (then it is the ledger's only writer).
+    Fails safe: a missing systemctl, a D-Bus error, a hang or an unknown answer mean yes."""
     if shutil.which("systemctl") is None:
-        return False
-    result = subprocess.run(["systemctl", "is-active", unit], capture_output=True, text=True)
-    return result.stdout.strip() in ("active", "activating", "reloading")
+        return True
+    try:
+        result = subprocess.run(
+            ["systemctl", "is-active", unit], capture_output=True, text=True, timeout=timeout_s
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    return result.stdout.strip() not in STOPPED
 
 
 def close_day(files: StateFiles, device_id: str, now_ms: int, synced: bool, running: bool) -> str:
