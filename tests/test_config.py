@@ -381,3 +381,33 @@ def test_an_empty_device_file_is_refused_rather_than_run_as_the_demo_identity(tm
     device = write(tmp_path / "device.toml", "")
     with pytest.raises(ConfigError, match="sets nothing"):
         load_config(device_file=device, env={}, directory=config_dir)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("QR_TERMINAL__OFFLINE__MAX_AMOUNT_WON", "5000000"),
+        ("QR_TERMINAL__OFFLINE__MAX_TOTAL_WON", "5000000"),
+        ("QR_TERMINAL__OFFLINE__MAX_COUNT", "1000"),
+    ],
+)
+def test_the_environment_cannot_raise_offline_limits(config_dir, name, value):
+    """Review finding: QR_TERMINAL__OFFLINE__MAX_AMOUNT_WON raised 50,000 to 5,000,000 won."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(env={name: value}, directory=config_dir)
+    assert name in str(caught.value) or "environment" in str(caught.value)
+    assert "may only tighten" in str(caught.value)
+
+
+def test_the_environment_may_tighten_offline_limits(config_dir):
+    loaded = load_config(env={"QR_TERMINAL__OFFLINE__MAX_COUNT": "3"}, directory=config_dir)
+    assert loaded.config.offline.max_count == 3
+
+
+@pytest.mark.parametrize(
+    "name", ["QR_TERMINAL__BENEFITS__CITY_RATE_BP", "QR_TERMINAL__SALE__MAX_AMOUNT_WON"]
+)
+def test_the_environment_cannot_change_the_issuers_rates_or_sale_rules(config_dir, name):
+    with pytest.raises(ConfigError) as caught:
+        load_config(env={name: "9999"}, directory=config_dir)
+    assert name in str(caught.value) and "a device cannot change it" in str(caught.value)

@@ -49,6 +49,24 @@ def _machine() -> str:
 # --- an app on the simulator or alone ---------------------------------------------------------
 
 
+def roomy_config(folder: Path) -> Path:
+    """A copy of firmware_config whose defaults allow 1,000 offline sales (the environment may
+    only tighten offline limits, so a benchmark that needs more brings its own defaults)."""
+    import re
+    import shutil
+
+    from terminal.config.loader import config_dir
+
+    copy = folder / "firmware_config"
+    shutil.copytree(config_dir(), copy)
+    defaults = copy / "defaults.toml"
+    text = defaults.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^max_count = \d+", "max_count = 1000", text)
+    text = re.sub(r"(?m)^max_total_won = \d+", "max_total_won = 100000000", text)
+    defaults.write_text(text, encoding="utf-8")
+    return copy
+
+
 class Rig:
     """An app with a live simulated camera: enrolled at a running simulator, or offline only."""
 
@@ -57,14 +75,14 @@ class Rig:
         from terminal.sim.live_camera import LiveCamera
 
         self.folder, self.server = folder, server
+        # Many offline sales in one run: the bench's own configuration folder has room.
+        self.config_dir = roomy_config(folder)
         state = folder / "state"
         env = {
             "QR_TERMINAL__PATHS__STATE_DIR": str(state),
             "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(b"0000").hexdigest(),
             "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
             "QR_TERMINAL__DECODER__MAX_FPS": str(int(fps)),
-            "QR_TERMINAL__OFFLINE__MAX_COUNT": "1000",
-            "QR_TERMINAL__OFFLINE__MAX_TOTAL_WON": "100000000",
             "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",
         }
         self.devices = {
@@ -76,7 +94,7 @@ class Rig:
         self.camera = LiveCamera(fps=fps)
         if server is not None:
             env.update(self._enroll(server, state, env))
-        self.config = load_config(device_file=None, env=env).config
+        self.config = load_config(device_file=None, env=env, directory=self.config_dir).config
         self.app = self._build(state)
 
     def _enroll(self, server, state: Path, env: dict) -> dict:
@@ -92,7 +110,9 @@ class Rig:
             "QR_TERMINAL__MERCHANT__ID": str(enrolled.merchant["id"]),
             "QR_TERMINAL__PLATFORM__URL": server.url,
         }
-        config = load_config(device_file=None, env={**env, **more}).config
+        config = load_config(
+            device_file=None, env={**env, **more}, directory=self.config_dir
+        ).config
         files = StateFiles.from_paths(config.paths)
         write_identity(files, self.folder / "staging", key, True, enrolled, server.url, 0)
         return more

@@ -152,6 +152,30 @@ def env_layer(env: Mapping[str, str]) -> tuple[dict[tuple[str, str], Any], dict[
     return values, names, problems + layer_problems
 
 
+def env_only_tightens(
+    merged: Mapping[tuple[str, str], Any],
+    env: dict[tuple[str, str], Any],
+    names: Mapping[str, str],
+) -> list[str]:
+    """The environment is a device-level layer: like a device file it cannot change the
+    issuer's rates, names or sale rules, and like an issuer profile it may only tighten the
+    offline limits (a loosening variable is refused, not silently applied)."""
+    problems = []
+    for section, key in sorted(env):
+        if section in DEVICE_SECTIONS or section == "offline" or (section, key) == ("issuer", "id"):
+            continue
+        problems.append(
+            f"environment {names[f'{section}.{key}']}: [{section}] is the issuer's (its profile "
+            "and the platform set it); a device cannot change it: remove the variable"
+        )
+        del env[(section, key)]
+    offline = {k: v for k, v in env.items() if k[0] == "offline"}
+    loosened = issuer_only_tightens(merged, offline, "environment")
+    for key in offline if loosened else ():
+        del env[key]
+    return problems + loosened
+
+
 # Offline limits an issuer profile may lower but never raise (defaults.toml says so).
 OFFLINE_CEILINGS = ("max_amount_won", "max_total_won", "max_count", "max_age_hours")
 
@@ -165,13 +189,13 @@ def issuer_only_tightens(
         ceiling, value = defaults.get(("offline", key)), issuer.get(("offline", key))
         if ceiling is not None and value is not None and value > ceiling:
             problems.append(
-                f"{origin}: [offline] {key} = {value} is above the default {ceiling}; an issuer "
-                f"profile may only tighten offline limits: set it to {ceiling} or less"
+                f"{origin}: [offline] {key} = {value} is above {ceiling}, the limit below it; "
+                f"this layer may only tighten offline limits: set it to {ceiling} or less"
             )
     if defaults.get(("offline", "enabled")) is False and issuer.get(("offline", "enabled")):
         problems.append(
-            f"{origin}: [offline] enabled = true, but the defaults disable offline payments; "
-            "an issuer profile may only tighten offline limits: remove the key"
+            f"{origin}: [offline] enabled = true, but the layer below disables offline "
+            "payments; this layer may only tighten offline limits: remove the key"
         )
     return problems
 
@@ -287,6 +311,7 @@ def load_config(
                 problems.append(f"{issuer_path}: [issuer] id must be {issuer!r}, the file's name")
             apply(values, f"issuers/{issuer_path.name}")
     apply(device_values, str(device_file))
+    problems += env_only_tightens(merged, env_values, env_names)
     apply(env_values, "environment")
     for key in env_values:
         origin[key] = f"environment {env_names[f'{key[0]}.{key[1]}']}"
