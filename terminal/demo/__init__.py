@@ -49,13 +49,14 @@ def run_demo(
     day = Day(world, say)
     try:
         day.play(online_sales, offline_sales)
+        journal = journal_holds(world)
+        held = platform_holds(world)
     except DemoFailed as error:
         print(f"error: the demo day stopped: {error}", file=sys.stderr)
-        world.close()
         return 1
-    journal = journal_holds(world)
-    held = platform_holds(world)
-    world.close()
+    finally:
+        # Whatever happened, the app's threads and the simulator stop (nothing left running).
+        world.close()
     tally = day.tally
     say(
         f"{tally.sales} sales ({tally.online_mpm} MPM + {tally.online_cpm} CPM online, "
