@@ -28,7 +28,7 @@ from terminal import __version__
 from terminal.app_effects import Effects, OfflineDecision, RefundApproved
 from terminal.app_notify import Health, Notifier
 from terminal.app_stand import StandArrived, StandRecorder
-from terminal.config.merchant import rates_for
+from terminal.config.merchant import barcode_for, rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.money import AmountError, parse_won
 from terminal.core.session import initial_state, step
@@ -78,6 +78,7 @@ def session_config(config) -> SessionConfig:
         presets.append(Preset(label.strip(), amount))
     if len(presets) > MAX_PRESETS:
         raise AppError(f"[counter] presets: {len(presets)} given, at most {MAX_PRESETS} fit")
+    rates = rates_for(config)
     return SessionConfig(
         brand=config.issuer.name_ko,
         merchant_name=config.merchant.name_ko,
@@ -85,7 +86,10 @@ def session_config(config) -> SessionConfig:
         version=f"qr-terminal {__version__}",
         max_sale_won=config.sale.max_amount_won,
         presets=tuple(presets),
-        discount_bp=rates_for(config).merchant_discount_bp,
+        # One rule prices a sale everywhere: the session prices with the merchant's rates.
+        discount_bp=rates.merchant_discount_bp,
+        rates=rates,
+        barcode=barcode_for(config),
         manager_pin_sha256=config.counter.manager_pin_sha256,
         technician_pin_sha256=config.counter.technician_pin_sha256,
         receipt_prefix=config.printer.receipt_url,

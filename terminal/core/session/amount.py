@@ -20,7 +20,6 @@ from terminal.core.session.model import (
     State,
     limit_won,
 )
-from terminal.core.session.report import upfront_discount
 
 
 def on_home(state: State, event: Event) -> Result | None:
@@ -81,9 +80,9 @@ def on_amount(state: State, event: Event, entry: AmountEntry | None = None) -> R
 
 def start_charge(state: State, list_won: int) -> Result:
     """Asks for a signed sale QR; the charge screen shows it once it is ready."""
-    discount = upfront_discount(list_won, state.ctx.config.discount_bp)
+    price = state.ctx.config.price(list_won)  # the configuration's rule (price_sale)
     ctx, request = take_request(state.ctx)
-    amount = list_won - discount
+    amount, discount = price.charged_won, price.discount_won
     charge = Charge(list_won, discount, amount, request, asked_ms=ctx.now_ms)
     return go(state, charge, CreateCharge(request, amount, list_won, discount), ctx=ctx)
 

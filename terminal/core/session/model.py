@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from terminal.core.benefits import BenefitRates, Price, price_sale
 from terminal.core.money import MAX_AMOUNT_WON
+from terminal.core.tokens import DEFAULT_BARCODE, BarcodeFormat
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class SessionConfig:
     max_sale_won: int = 2_000_000  # the issuer's per-sale maximum
     presets: tuple[Preset, ...] = ()
     discount_bp: int = 0  # 선할인: an up-front discount at payment, basis points
+    # The merchant's rates from the configuration (terminal/config/merchant.py rates_for): the
+    # session prices a sale with them through price_sale, the one rule used everywhere. None:
+    # no rates but the 선할인 above (tests, screens).
+    rates: BenefitRates | None = None
+    barcode: BarcodeFormat = DEFAULT_BARCODE  # the issuer's numeric payment code format
     manager_pin_sha256: str = ""  # SHA-256 hex of the manager PIN (refunds, day close)
     technician_pin_sha256: str = ""
     receipt_prefix: str = "https://r.eeum.kr/r/"  # + txn id: the digital receipt QR
@@ -37,6 +44,18 @@ class SessionConfig:
     max_renewals: int = 3  # an expired sale QR is renewed this often, then the shopkeeper is told
     max_pin_tries: int = 3
     paid_codes_kept: int = 64
+
+    def __post_init__(self) -> None:
+        if self.rates is not None and self.rates.merchant_discount_bp != self.discount_bp:
+            raise ValueError(
+                f"discount_bp {self.discount_bp} is not the rates' 선할인 "
+                f"{self.rates.merchant_discount_bp}: give one from the other"
+            )
+
+    def price(self, list_won: int) -> Price:
+        """What the customer is charged for `list_won` (list, 선할인), by price_sale."""
+        rates = self.rates or BenefitRates(0, 0, 0, 0, 0, merchant_discount_bp=self.discount_bp)
+        return price_sale(list_won, rates)
 
 
 @dataclass(frozen=True)

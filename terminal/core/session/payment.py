@@ -45,7 +45,13 @@ from terminal.core.session.model import (
     Refused,
     State,
 )
-from terminal.core.tokens import TOKEN_PREFIX, TokenError, parse_customer_barcode
+from terminal.core.tokens import (
+    DEFAULT_BARCODE,
+    TOKEN_PREFIX,
+    BarcodeFormat,
+    TokenError,
+    parse_customer_barcode,
+)
 
 RECEIPT_PREFIX = "ER1:"
 
@@ -57,10 +63,11 @@ def code_kind(text: str) -> str:
     return "receipt" if text.startswith(RECEIPT_PREFIX) else "other"
 
 
-def barcode_token_id(text: str) -> str:
-    """The token id a numeric code names, so a barcode and its QR count as one code."""
+def barcode_token_id(text: str, barcode: BarcodeFormat = DEFAULT_BARCODE) -> str:
+    """The token id a numeric code of the issuer's format names, so a barcode and its QR
+    count as one code."""
     try:
-        return str(parse_customer_barcode(text))
+        return str(parse_customer_barcode(text, barcode))
     except TokenError:
         return ""
 
@@ -111,7 +118,8 @@ def scanned_in_charge(state: State, charge: Charge, event: Scanned) -> Result | 
         verify = VerifyReceipt(request, event.text, charge.charge_id, charge.amount_won)
         screen = Authorizing(charge, request, "receipt", event.text, ctx.now_ms)
         return go(state, screen, verify, ctx=ctx)
-    if event.text in ctx.paid_codes or barcode_token_id(event.text) in ctx.paid_codes:
+    token_id = barcode_token_id(event.text, ctx.config.barcode)
+    if event.text in ctx.paid_codes or token_id in ctx.paid_codes:
         replayed = refusal("replayed")
         return refuse(state, charge, replayed.code, replayed.message_ko)
     ctx, request = take_request(ctx)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from terminal.core.benefits import BenefitRates, price_sale
 from terminal.core.records import Record
 from terminal.core.session.model import TxnEntry, ZReport
 from terminal.core.session.stand import is_stand_reference
@@ -17,8 +18,10 @@ VAT_RATE_PERCENT = 10  # Korean VAT; shop prices include it
 
 
 def upfront_discount(list_won: int, discount_bp: int) -> int:
-    """선할인 on a list amount: floored to the won, so the customer never pays a fraction."""
-    return list_won * discount_bp // BP_PER_WHOLE
+    """선할인 on a list amount (price_sale's rule: floored to the won, so the customer never
+    pays a fraction), for screens that show a rate."""
+    rates = BenefitRates(0, 0, 0, 0, 0, merchant_discount_bp=discount_bp)
+    return price_sale(list_won, rates).discount_won
 
 
 def split_vat(gross_won: int) -> tuple[int, int]:
