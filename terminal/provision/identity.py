@@ -1,7 +1,7 @@
 """The device's identity on disk: its key (made here, never copied in, never printed), the
 certificate the platform issued for it at enrollment, the platform's CA and keys, and a note of
 the enrollment. Written to a staging folder first and moved into the state directory in an
-order that never leaves a certificate without its key."""
+order that never leaves a certificate without its key, nor the device without any key."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import datetime
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 
+from terminal.provision.files import fsync_directory, write_new
 from terminal.provision.layout import StateFiles
 from terminal.provision.system import ProvisionError
 from terminal.signing import DeviceKey, KeyFileError
@@ -131,50 +132,91 @@ def write_identity(
     enrollment,
     platform_url: str,
     enrolled_ms: int,
-) -> None:
+    retire: Callable[[], Path] | None = None,
+) -> Path | None:
     """Stages every file, then moves them into the state directory: key first (never lose
-    the key a certificate was issued for), the enrollment note last (it marks completeness)."""
+    the key a certificate was issued for), the enrollment note last (it marks completeness).
+    `retire` (--rekey) moves the old identity aside only once everything new is staged; its
+    folder is returned. Nothing fails between staging and moving but a rename: if one does,
+    the staging folder is kept (the new key may live only there) and the error names it."""
     staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+    retired = None
     try:
-        moves: list[tuple[Path, Path]] = []
-        if key_is_new:
-            key.save(staging / files.key.name)
-            moves.append((staging / files.key.name, files.key))
-        certificate = x509.load_pem_x509_certificate(enrollment.certificate.encode())
-        if certificate.public_key().public_numbers() != key.public_key.public_numbers():
-            raise ProvisionError(
-                "the platform's certificate is not for this device's key",
-                "call platform support; nothing was installed",
-                "플랫폼이 보낸 인증서가 이 기기의 키와 맞지 않습니다",
-                "플랫폼 지원팀에 연락하세요; 아무것도 설치되지 않았습니다",
-            )
-        note = {
-            "device_id": enrollment.device_id,
-            "platform": platform_url,
-            "merchant": str(enrollment.merchant.get("id", "")),
-            "enrolled_ms": enrolled_ms,
-            "kid": key.kid,
-            "not_after": certificate.not_valid_after_utc.isoformat(),
-        }
-        texts = {
-            files.cert: enrollment.certificate,
-            files.platform_ca: "".join(enrollment.ca_chain),
-            files.platform_keys: json.dumps(enrollment.jwks, indent=2) + "\n",
-            files.enrollment: json.dumps(note, indent=2) + "\n",
-        }
-        for target, text in texts.items():
-            staged = staging / target.name
-            _write_private(staged, text.encode())
-            moves.append((staged, target))
+        moves = _stage(files, staging, key, key_is_new, enrollment, platform_url, enrolled_ms)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ProvisionError(
+            f"could not write the new identity: {error}; nothing was changed",
+            "free space on the SD card (df -h), then run again with a new code",
+            f"새 기기 정보를 기록하지 못했습니다: {error}; 바뀐 것은 없습니다",
+            "SD 카드 공간을 확보한 뒤(df -h) 새 코드로 다시 실행하세요",
+        ) from None
+    except BaseException:
+        # Nothing was moved in yet: the old identity is whole, the next run starts clean.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
         files.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if retire is not None:
+            retired = retire()
         if files.enrollment.exists():
             files.enrollment.unlink()  # incomplete until the new note lands
         for staged, target in moves:
             os.replace(staged, target)
-        _fsync_directory(files.state_dir)
-    finally:
-        # Whatever was not moved (an error, Ctrl-C) goes: the next run starts clean.
-        shutil.rmtree(staging, ignore_errors=True)
+        fsync_directory(files.state_dir)
+    except OSError as error:
+        raise ProvisionError(
+            f"moving the new identity into {files.state_dir} failed: {error}; what did not "
+            f"move is kept in {staging}" + (f", the old identity in {retired}" if retired else ""),
+            f"do not delete {staging}; call support with: sudo scripts/collect-diagnostics",
+            f"새 기기 정보를 옮기지 못했습니다: {error}; 남은 파일은 {staging}에 있습니다",
+            f"{staging}를 지우지 말고 지원팀에 연락하세요 (sudo scripts/collect-diagnostics)",
+        ) from None
+    shutil.rmtree(staging, ignore_errors=True)
+    return retired
+
+
+def _stage(
+    files: StateFiles,
+    staging: Path,
+    key: DeviceKey,
+    key_is_new: bool,
+    enrollment,
+    platform_url: str,
+    enrolled_ms: int,
+) -> list[tuple[Path, Path]]:
+    """Writes every new file into `staging`; returns (staged, target) in the order to move."""
+    moves: list[tuple[Path, Path]] = []
+    if key_is_new:
+        key.save(staging / files.key.name)
+        moves.append((staging / files.key.name, files.key))
+    certificate = x509.load_pem_x509_certificate(enrollment.certificate.encode())
+    if certificate.public_key().public_numbers() != key.public_key.public_numbers():
+        raise ProvisionError(
+            "the platform's certificate is not for this device's key",
+            "call platform support; nothing was installed",
+            "플랫폼이 보낸 인증서가 이 기기의 키와 맞지 않습니다",
+            "플랫폼 지원팀에 연락하세요; 아무것도 설치되지 않았습니다",
+        )
+    note = {
+        "device_id": enrollment.device_id,
+        "platform": platform_url,
+        "merchant": str(enrollment.merchant.get("id", "")),
+        "enrolled_ms": enrolled_ms,
+        "kid": key.kid,
+        "not_after": certificate.not_valid_after_utc.isoformat(),
+    }
+    texts = {
+        files.cert: enrollment.certificate,
+        files.platform_ca: "".join(enrollment.ca_chain),
+        files.platform_keys: json.dumps(enrollment.jwks, indent=2) + "\n",
+        files.enrollment: json.dumps(note, indent=2) + "\n",
+    }
+    for target, text in texts.items():
+        staged = staging / target.name
+        write_new(staged, text.encode())
+        moves.append((staged, target))
+    return moves
 
 
 def retire(files: StateFiles, now_ms: int) -> Path:
@@ -190,20 +232,3 @@ def retire(files: StateFiles, now_ms: int) -> Path:
         if path.exists():
             os.replace(path, folder / path.name)
     return folder
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.write(descriptor, data)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

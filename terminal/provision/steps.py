@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from terminal.provision import devicefile, identity, services, software
@@ -221,12 +222,13 @@ def step_enroll(run: Run, state: dict) -> str:
     enrollment = identity.enroll(url, ca, code, state["key"], serial)
     staging = files.state_dir.parent / f".qr-terminal-staging-{os.getpid()}"
     files.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if state.get("retire"):
-        folder = identity.retire(files, options.now_ms)
-        run.changed(f"old key, certificate and ledger moved to {folder}")
-    identity.write_identity(
-        files, staging, state["key"], state["key_is_new"], enrollment, url, options.now_ms
+    # --rekey: the old identity goes aside only once the new one is staged (write_identity).
+    retire = partial(identity.retire, files, options.now_ms) if state.get("retire") else None
+    folder = identity.write_identity(
+        files, staging, state["key"], state["key_is_new"], enrollment, url, options.now_ms, retire
     )
+    if folder is not None:
+        run.changed(f"old key, certificate and ledger moved to {folder}")
     state["enrollment"], state["serial"] = enrollment, serial
     state["identity"] = identity.current_identity(files)
     run.changed(f"enrolled as {enrollment.device_id}")
