@@ -214,11 +214,22 @@ def cross_check(values: Mapping[tuple[str, str], Any], origin: Mapping) -> list[
         problems.append(f"{where('issuer', 'barcode_prefix')}: {error}")
     if values[("sync", "backoff_initial_seconds")] > values[("sync", "backoff_max_seconds")]:
         problems.append(f"{where('sync', 'backoff_initial_seconds')} exceeds backoff_max_seconds")
-    pins = [values[("gpio", k)] for k in ("buzzer_pin", "green_led_pin", "red_led_pin")]
-    pins += values[("gpio", "keypad_rows")] + values[("gpio", "keypad_cols")]
-    if len(set(pins)) != len(pins):
-        problems.append(f"{origin.get(('gpio', 'buzzer_pin'), '?')}: [gpio] a pin is used twice")
+    problems += _pin_clashes(values, origin)
     return problems
+
+
+def _pin_clashes(values: Mapping[tuple[str, str], Any], origin: Mapping) -> list[str]:
+    """Each GPIO pin used by two keys, naming the pin, both keys and where each was set."""
+    users: dict[int, list[str]] = {}
+    for key in ("buzzer_pin", "green_led_pin", "red_led_pin", "keypad_rows", "keypad_cols"):
+        value = values[("gpio", key)]
+        for pin in value if isinstance(value, list | tuple) else [value]:
+            users.setdefault(pin, []).append(f"{key} ({origin.get(('gpio', key), '?')})")
+    return [
+        f"[gpio] pin {pin} is used twice: by {' and by '.join(keys)}; give each its own pin"
+        for pin, keys in sorted(users.items())
+        if len(keys) > 1
+    ]
 
 
 def _sangsaeng_problems(values: Mapping[tuple[str, str], Any], where) -> list[str]:

@@ -148,10 +148,9 @@ def write_new_file(out: Path, lines: Iterable[str], inputs: Iterable[Path], *, f
                 count += 1
             file.flush()
             os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp made it 0600; an export is not secret
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp made it 0600; an export is not secret
         _move_into_place(temporary, out, force)
+        _fsync_directory(out.parent)  # the rename itself survives a power cut
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -170,3 +169,23 @@ def _move_into_place(temporary: str, out: Path, force: bool) -> None:
         if out.exists():
             raise ExportRefused(f"{out} exists; nothing was replaced") from None
         os.rename(temporary, out)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _umask() -> int:
+    """The process umask, read without setting it (os.umask would change it for every thread
+    of the process for a moment)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
