@@ -107,7 +107,12 @@ def _try_input(config, args) -> int:
     display = None
     if choose("input", config).backend in ("window", "touch"):
         display = open_display(config, png_folder=None)
-    keys = open_input(config, display)
+    try:
+        keys = open_input(config, display)
+    except BaseException:
+        if display is not None:
+            display.close()  # the input never opened: the window must not stay behind
+        raise
     try:
         print(keys.check().line())
         if display is not None:
@@ -208,11 +213,15 @@ def _try_camera(config, args) -> int:
     from terminal.hw.factory import check_camera, open_camera, open_display
     from terminal.scan.pipeline import Pipeline
 
-    print(check_camera(open_camera(config.camera, config.paths)).line())
     camera = open_camera(config.camera, config.paths)
-    display = open_display(config, png_folder=None)
+    print(check_camera(camera).line())  # starts and stops it once
     pipeline = Pipeline(config.decoder.backends, config.decoder.formats)
-    camera.start()
+    display = open_display(config, png_folder=None)
+    try:
+        camera.start()
+    except BaseException:
+        display.close()
+        raise
     try:
         for _ in _until(args.seconds):
             frame = camera.read()
