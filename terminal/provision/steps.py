@@ -4,10 +4,8 @@ the summary says what changed, or that nothing did."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import partial
@@ -454,24 +452,21 @@ def step_services(run: Run, state: dict) -> str:
     return f"{units}{what}; the terminal reported ready"
 
 
+SELFTEST_TIMEOUT_S = 120.0
+
+
 def step_selftest(run: Run, state: dict) -> str:
     binary = run.opt / "current" / "venv" / "bin" / "qr-terminal"
-    if run.options.root is not None:
-        argv = [str(binary), "selftest", "--json", "--root", str(run.options.root)]
-    else:
-        argv = ["runuser", "-u", SERVICE_USER, "--", str(binary), "selftest", "--json"]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    try:
-        report = json.loads(result.stdout)
-    except ValueError:
+    report = services.run_selftest(binary, run.options.root, SELFTEST_TIMEOUT_S)
+    if isinstance(report, str):
         raise ProvisionError(
-            f"the selftest did not run: {result.stderr.strip()[-300:]}",
+            report,
             "run it by hand to see why: sudo qr-terminal selftest",
-            "자가 진단이 실행되지 않았습니다",
+            "자가 진단을 끝내지 못했습니다",
             "직접 실행해 원인을 확인하세요: sudo qr-terminal selftest",
-        ) from None
+        )
     state["selftest"] = report
-    failed = [c for c in report["checks"] if c["status"] == "fail"]
+    failed = services.failed_checks(report)
     if failed:
         first = failed[0]
         raise ProvisionError(

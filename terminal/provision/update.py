@@ -5,16 +5,14 @@ certificate and the ledger (so the journal's numbering) are never touched."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.provision import services, software
-from terminal.provision.layout import MAIN_UNIT, OPT_DIR, SERVICE_USER, UNIT_DIR, under
+from terminal.provision.layout import MAIN_UNIT, OPT_DIR, UNIT_DIR, under
 from terminal.provision.system import Commands, ProvisionError
 
 KEEP_RELEASES = 3  # the current one, the one before (for a rollback), and one more
@@ -95,23 +93,11 @@ def _verify(opt: Path, options: UpdateOptions, commands: Commands, deadline: flo
     if not commands.pretend and not services.is_active(MAIN_UNIT):
         return "the service did not report ready (journalctl -u qr-terminal -n 50)"
     binary = opt / "current" / "venv" / "bin" / "qr-terminal"
-    if options.root is not None:
-        argv = [str(binary), "selftest", "--json", "--root", str(options.root)]
-    else:
-        argv = ["runuser", "-u", SERVICE_USER, "--", str(binary), "selftest", "--json"]
     remaining = max(1.0, deadline - time.monotonic())
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=remaining)
-    except subprocess.TimeoutExpired:
-        return "the selftest did not finish in time"
-    except OSError as error:
-        return f"the selftest did not start: {error}"
-    try:
-        report = json.loads(result.stdout)
-    except ValueError:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"the selftest did not run: {last}"
-    failed = [f"{c['title_en']}: {c['en']}" for c in report["checks"] if c["status"] == "fail"]
+    report = services.run_selftest(binary, options.root, remaining)
+    if isinstance(report, str):
+        return report
+    failed = [f"{c['title_en']}: {c['en']}" for c in services.failed_checks(report)]
     return "selftest failed: " + "; ".join(failed) if failed else None
 
 
