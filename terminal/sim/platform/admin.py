@@ -13,6 +13,7 @@ from aiohttp import web
 from terminal.signing import jwks_document, key_id
 from terminal.sim.platform import charges, enrollment, stands, transactions, wallets
 from terminal.sim.platform.faults import FaultSpecError
+from terminal.sim.platform.settlement import flagged
 from terminal.sim.platform.state import PLATFORM, Platform
 
 routes = web.RouteTableDef()
@@ -51,6 +52,7 @@ def device_summary(platform: Platform, device_id: str) -> dict | None:
         "merchant_id": merchant,
         "records": [{"txn_id": t, "seq": s} for t, s in rows],
         "held_seqs": transactions.held_seqs(platform, device_id),
+        "flagged": flagged(platform, device_id),
         "certificates": [
             {"serial": s, "not_after_ms": n, "revoked": r is not None} for s, n, r in certificates
         ],
@@ -118,6 +120,12 @@ async def post_token(request: web.Request) -> web.Response:
     except LookupError as error:
         return web.json_response({"error": str(error)}, status=404)
     return web.json_response(asdict(token), status=201)
+
+
+@routes.get("/admin/flagged")
+async def get_flagged(request: web.Request) -> web.Response:
+    """Offline sales stored but not settled (a reused token, …): counts per flag, then each."""
+    return web.json_response(flagged(request.app[PLATFORM]))
 
 
 @routes.post("/admin/charges/{charge_id}/pay")

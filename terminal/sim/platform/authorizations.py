@@ -1,5 +1,5 @@
-"""POST /v1/authorizations: online CPM authorization, idempotent by transaction id (a retry gets
-the first answer and is never charged twice); each token pays for one transaction."""
+"""POST /v1/authorizations: online CPM authorization, idempotent by the device's transaction id (a
+retry gets the first answer and is never charged twice); each token pays for one transaction."""
 
 from __future__ import annotations
 
@@ -68,16 +68,17 @@ def _decide(platform: Platform, caller: Device, body: dict) -> tuple[dict, str |
 
 def authorize(platform: Platform, caller: Device, body: dict) -> dict:
     request = json.dumps([body["token"], body["format"], body["amount"]])
+    # Transaction ids are the caller's own: another device's id is another transaction.
     row = platform.db.execute(
-        "SELECT device_id, request, answer FROM authorizations WHERE transaction_id = ?",
-        (body["transaction_id"],),
+        "SELECT request, answer FROM authorizations WHERE device_id = ? AND transaction_id = ?",
+        (caller.device_id, body["transaction_id"]),
     ).fetchone()
     if row is not None:
-        if (row[0], row[1]) != (caller.device_id, request):
+        if row[0] != request:
             raise idempotency_conflict(
                 f"transaction {body['transaction_id']} was authorized with another request"
             )
-        return json.loads(row[2])
+        return json.loads(row[1])
     with transaction(platform.db):
         try:
             answer, benefits = _decide(platform, caller, body)

@@ -1,5 +1,8 @@
 """The simulator's own SQLite database (WAL): schema and the connection everything shares.
 
+Ids a device chooses (transaction, refund ids) are keys per device, never global: another
+device cannot take, block or probe them (docs/protocol.md, Transport and identity).
+
 One connection, used only from the server's event loop thread: the simulator is one process and
 its handlers never block for long, so there is nothing to lock. WAL with synchronous=NORMAL is
 durable against a crash of the simulator (not of the machine), which is what the tests kill.
@@ -27,11 +30,17 @@ CREATE TABLE IF NOT EXISTS certificates (
     pem TEXT NOT NULL, not_after_ms INTEGER NOT NULL, revoked_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS records (
-    txn_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    txn_id TEXT NOT NULL, device_id TEXT NOT NULL, seq INTEGER NOT NULL,
     jws TEXT NOT NULL, hash TEXT NOT NULL, prev_hash TEXT NOT NULL,
     kind TEXT NOT NULL, amount INTEGER NOT NULL, received_ms INTEGER NOT NULL,
-    UNIQUE (device_id, seq)
+    PRIMARY KEY (device_id, txn_id), UNIQUE (device_id, seq)
 );
+CREATE TABLE IF NOT EXISTS settlements (
+    device_id TEXT NOT NULL, txn_id TEXT NOT NULL, token_id TEXT NOT NULL,
+    wallet_ref TEXT, amount INTEGER NOT NULL, benefits TEXT, flag TEXT,
+    settled_ms INTEGER NOT NULL, PRIMARY KEY (device_id, txn_id)
+);
+CREATE INDEX IF NOT EXISTS settlements_by_flag ON settlements (flag) WHERE flag IS NOT NULL;
 CREATE TABLE IF NOT EXISTS charges (
     charge_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, amount INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
@@ -54,16 +63,16 @@ CREATE TABLE IF NOT EXISTS tokens (
     issued_s INTEGER NOT NULL, expires_s INTEGER NOT NULL, used_by TEXT
 );
 CREATE TABLE IF NOT EXISTS authorizations (
-    transaction_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, request TEXT NOT NULL,
+    transaction_id TEXT NOT NULL, device_id TEXT NOT NULL, request TEXT NOT NULL,
     answer TEXT NOT NULL, amount INTEGER NOT NULL, approved INTEGER NOT NULL,
-    benefits TEXT
+    benefits TEXT, PRIMARY KEY (device_id, transaction_id)
 );
 CREATE TABLE IF NOT EXISTS refunds (
-    refund_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, original TEXT NOT NULL,
+    refund_id TEXT NOT NULL, device_id TEXT NOT NULL, original TEXT NOT NULL,
     request TEXT NOT NULL, answer TEXT NOT NULL, amount INTEGER NOT NULL,
-    approved INTEGER NOT NULL
+    approved INTEGER NOT NULL, PRIMARY KEY (device_id, refund_id)
 );
-CREATE INDEX IF NOT EXISTS refunds_by_original ON refunds (original, approved);
+CREATE INDEX IF NOT EXISTS refunds_by_original ON refunds (device_id, original, approved);
 CREATE TABLE IF NOT EXISTS platform_keys (
     kid TEXT PRIMARY KEY, pem TEXT NOT NULL, created_ms INTEGER NOT NULL
 );
@@ -80,8 +89,34 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=5000")
+    _rekey_per_device(db)
     db.executescript(SCHEMA)
     return db
+
+
+# Tables whose ids were global in state directories made before ids were keyed per device.
+_PER_DEVICE_KEYS = {
+    "records": ["device_id", "txn_id"],
+    "authorizations": ["device_id", "transaction_id"],
+    "refunds": ["device_id", "refund_id"],
+}
+
+
+def _rekey_per_device(db: sqlite3.Connection) -> None:
+    """Rebuilds an older table keyed by its id alone with the per-device key (same columns)."""
+    for table, key in _PER_DEVICE_KEYS.items():
+        columns = db.execute(f"PRAGMA table_info({table})").fetchall()
+        primary = [row[1] for row in sorted(columns, key=lambda row: row[5]) if row[5]]
+        if not columns or primary == key:
+            continue
+        # One script, one transaction: the old index goes with the old table, SCHEMA makes
+        # the new table (and its index), the rows move over unchanged.
+        db.executescript(
+            f"BEGIN IMMEDIATE; ALTER TABLE {table} RENAME TO {table}_global;"
+            f" DROP INDEX IF EXISTS {table}_by_original; {SCHEMA}"
+            f" INSERT INTO {table} SELECT * FROM {table}_global; DROP TABLE {table}_global;"
+            " COMMIT;"
+        )
 
 
 class transaction:  # lower case: used like a keyword, `with transaction(db):`

@@ -1,5 +1,6 @@
 """POST /v1/refunds: refunds of an earlier sale, never beyond what remains; idempotent by
-refund id."""
+refund id (per device). The wallet that paid gets the money back less the reversed cashback:
+an online authorization's, a settled offline sale's, or the paid charge an MPM sale names."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 
 from aiohttp import web
 
+from terminal.core.base64url import b64url_decode
 from terminal.core.benefits import NO_BENEFITS, Benefits, refund_benefits
+from terminal.core.records import Record, record_from_json
 from terminal.sim.platform.auth import device
 from terminal.sim.platform.db import next_number, transaction
 from terminal.sim.platform.problems import idempotency_conflict, not_found
+from terminal.sim.platform.settlement import settled_sale
 from terminal.sim.platform.stands import stand_payment
 from terminal.sim.platform.state import PLATFORM, Device, Platform
 from terminal.sim.platform.validation import BODY
@@ -19,8 +23,53 @@ from terminal.sim.platform.wallets import credit
 routes = web.RouteTableDef()
 
 
+def _sale_record(platform: Platform, device_id: str, txn_id: str) -> Record | None:
+    row = platform.db.execute(
+        "SELECT jws FROM records WHERE device_id = ? AND txn_id = ? AND kind = 'sale'",
+        (device_id, txn_id),
+    ).fetchone()
+    return record_from_json(b64url_decode(row[0].split(".")[1])) if row else None
+
+
+def _paid_charge(platform: Platform, device_id: str, txn_id: str) -> tuple | None:
+    """(amount, benefits, wallet, charge id) of the paid charge an uploaded MPM sale names."""
+    record = _sale_record(platform, device_id, txn_id)
+    if record is None or record.method != "mpm" or "charge_id" not in record.refs:
+        return None
+    row = platform.db.execute(
+        "SELECT amount, benefits, wallet_ref FROM charges WHERE charge_id = ? AND device_id = ?"
+        " AND status = 'paid'",
+        (record.refs["charge_id"], device_id),
+    ).fetchone()
+    if row is None:
+        return None
+    saved = json.loads(row[1])
+    benefits = Benefits(saved["city_won"], saved["district_won"], saved["merchant_won"])
+    return row[0], benefits, row[2], record.refs["charge_id"]
+
+
+def _wallet_sale(platform: Platform, device_id: str, txn_id: str):
+    """An uploaded sale whose paying wallet the platform knows: an offline CPM sale it settled,
+    or an MPM sale whose charge a wallet paid (bounded by the charge, not the record)."""
+    settled = settled_sale(platform, device_id, txn_id)
+    if settled is not None:
+        return settled
+    charge = _paid_charge(platform, device_id, txn_id)
+    return charge[:3] if charge is not None else None
+
+
+def _budget(platform: Platform, device_id: str, txn_id: str) -> str:
+    """What refunds of this original are counted against: the charge for an MPM sale, so two
+    records naming one paid charge share one refund budget, else the original itself."""
+    charge = _paid_charge(platform, device_id, txn_id)
+    return f"charge:{charge[3]}" if charge is not None else txn_id
+
+
 def _original(platform: Platform, caller: Device, txn_id: str) -> tuple[int, Benefits, str | None]:
     """(amount, the sale's benefits, the wallet to credit) of a sale this device made."""
+    known = _wallet_sale(platform, caller.device_id, txn_id)
+    if known is not None:
+        return known
     row = platform.db.execute(
         "SELECT amount, benefits FROM authorizations WHERE transaction_id = ? AND device_id = ?"
         " AND approved",
@@ -41,7 +90,8 @@ def _original(platform: Platform, caller: Device, txn_id: str) -> tuple[int, Ben
         (txn_id, caller.device_id),
     ).fetchone()
     if row is not None:
-        # An uploaded sale (MPM or offline CPM): the platform has no wallet to credit here.
+        # A sale no wallet is known to have paid (an offline sale flagged at upload, an MPM
+        # record naming no paid charge of this device): bounded, but nothing is credited.
         return row[0], NO_BENEFITS, None
     raise not_found(f"no sale {txn_id} of this device: upload it before refunding it")
 
@@ -49,18 +99,21 @@ def _original(platform: Platform, caller: Device, txn_id: str) -> tuple[int, Ben
 def refund(platform: Platform, caller: Device, body: dict) -> dict:
     request = json.dumps([body["original_transaction_id"], body["amount"]])
     row = platform.db.execute(
-        "SELECT device_id, request, answer FROM refunds WHERE refund_id = ?", (body["refund_id"],)
+        "SELECT request, answer FROM refunds WHERE device_id = ? AND refund_id = ?",
+        (caller.device_id, body["refund_id"]),
     ).fetchone()
     if row is not None:
-        if (row[0], row[1]) != (caller.device_id, request):
+        if row[0] != request:
             raise idempotency_conflict(f"refund {body['refund_id']} was made with another request")
-        return json.loads(row[2])
+        return json.loads(row[1])
     original = body["original_transaction_id"]
     with transaction(platform.db):
         amount, sale_benefits, wallet_ref = _original(platform, caller, original)
+        budget = _budget(platform, caller.device_id, original)
         refunded = platform.db.execute(
-            "SELECT coalesce(sum(amount), 0) FROM refunds WHERE original = ? AND approved",
-            (original,),
+            "SELECT coalesce(sum(amount), 0) FROM refunds WHERE device_id = ? AND original = ?"
+            " AND approved",
+            (caller.device_id, budget),
         ).fetchone()[0]
         answer = {
             "refund_id": body["refund_id"],
@@ -89,7 +142,7 @@ def refund(platform: Platform, caller: Device, body: dict) -> dict:
             (
                 body["refund_id"],
                 caller.device_id,
-                original,
+                budget,
                 request,
                 json.dumps(answer),
                 body["amount"],

@@ -1,6 +1,7 @@
 """POST /v1/transactions: signed records in batches, idempotent forever by id, with per-device
 chain and counter checks. A gap is held (stored, `chain: held`), a fork is rejected: see
-docs/protocol.md §Upload for why."""
+docs/protocol.md §Upload for why. Ids are keyed per device. Offline CPM sales are settled as they
+are stored (settlement.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from terminal.signing import JwsError, jws_verify, key_id
 from terminal.sim.platform import stands
 from terminal.sim.platform.auth import device
 from terminal.sim.platform.db import transaction
+from terminal.sim.platform.settlement import flag_of, is_offline_cpm_sale, settle_offline_sale
 from terminal.sim.platform.state import PLATFORM, Device, Platform
 from terminal.sim.platform.validation import BODY
 
@@ -91,16 +93,22 @@ def _chain_state(db: sqlite3.Connection, device_id: str, seq: int) -> str:
     return "linked" if before else "held"
 
 
+def _flagged(result: dict, flag: str | None) -> dict:
+    """A stored offline sale the platform could not settle says why, on every answer about it."""
+    return result if flag is None else result | {"flag": flag}
+
+
 def upload(platform: Platform, caller: Device, items: list[dict]) -> list[dict]:
     """One result per item, in order; all stored in one transaction."""
     db, now = platform.db, platform.clock.now_ms()
     keys = {key_id(k): k for k in platform.device_keys(caller.device_id)}
     marks = ",".join("?" * len(items))
+    # Ids are the caller's own: another device's record with the same id is another record.
     stored = {
         row[0]: row[1:]
         for row in db.execute(
-            f"SELECT txn_id, jws, seq, device_id FROM records WHERE txn_id IN ({marks})",
-            [item["id"] for item in items],
+            f"SELECT txn_id, jws, seq FROM records WHERE device_id = ? AND txn_id IN ({marks})",
+            [caller.device_id, *(item["id"] for item in items)],
         )
     }
     results = []
@@ -108,12 +116,11 @@ def upload(platform: Platform, caller: Device, items: list[dict]) -> list[dict]:
         for item in items:
             txn_id, jws = item["id"], item["jws"]
             if txn_id in stored:
-                old_jws, seq, owner = stored[txn_id]
+                old_jws, seq = stored[txn_id]
                 if old_jws == jws:
-                    chain = _chain_state(db, owner, seq)
-                    results.append(
-                        {"id": txn_id, "status": "duplicate", "seq": seq, "chain": chain}
-                    )
+                    chain = _chain_state(db, caller.device_id, seq)
+                    duplicate = {"id": txn_id, "status": "duplicate", "seq": seq, "chain": chain}
+                    results.append(_flagged(duplicate, flag_of(platform, caller.device_id, txn_id)))
                 else:
                     results.append(
                         {
@@ -153,8 +160,12 @@ def upload(platform: Platform, caller: Device, items: list[dict]) -> list[dict]:
                     now,
                 ),
             )
-            stored[txn_id] = (jws, record.seq, caller.device_id)
-            results.append({"id": txn_id, "status": "accepted", "seq": record.seq, "chain": chain})
+            flag = None
+            if is_offline_cpm_sale(record):
+                flag = settle_offline_sale(platform, caller.device_id, record)
+            stored[txn_id] = (jws, record.seq)
+            accepted = {"id": txn_id, "status": "accepted", "seq": record.seq, "chain": chain}
+            results.append(_flagged(accepted, flag))
     return results
 
 
