@@ -4,14 +4,16 @@ expires (same key, mTLS with the current certificate), and closing a day left op
 from __future__ import annotations
 
 import datetime
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from terminal.ledger.certs import device_id_of
+from terminal.provision.files import atomic_write
 from terminal.provision.layout import MAIN_UNIT, StateFiles
 from terminal.signing import DeviceKey
 
@@ -33,12 +35,20 @@ def renew_certificate(
     files: StateFiles, url: str, now_ms: int, days_before: int, *, force: bool = False
 ) -> Renewal:
     """Renews when fewer than `days_before` days are left (or `force`); the new certificate is
-    checked (our key, the platform CA) and written atomically over the old one."""
+    checked (a PEM certificate for our key, naming this device, from the platform CA) before
+    it is written, atomically, over the old one. Anything else: MaintenanceError, nothing
+    replaced."""
     from terminal.sync.client import PlatformClient
     from terminal.sync.errors import SyncError
     from terminal.sync.transport import Timeouts, TlsFiles
 
-    current = x509.load_pem_x509_certificates(files.cert.read_bytes())[0]
+    current = _current_certificate(files)
+    device_id = device_id_of(current)
+    if device_id is None:
+        raise MaintenanceError(
+            f"{files.cert} names no device id (one subject CN); re-enroll: "
+            "sudo scripts/provision --reenroll"
+        )
     now = datetime.datetime.fromtimestamp(now_ms / 1000, datetime.UTC)
     left = (current.not_valid_after_utc - now).days
     if left >= days_before and not force:
@@ -50,8 +60,7 @@ def renew_certificate(
         )
     key = DeviceKey.load(files.key)
     serial = current.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)
-    device = current.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    csr = key.csr(str(serial[0].value) if serial else "unknown", str(device[0].value))
+    csr = key.csr(str(serial[0].value) if serial else "unknown", device_id)
     tls = TlsFiles(ca=files.platform_ca, cert=files.cert, key=files.key)
     client = PlatformClient.connect(url, tls, Timeouts(10, 30))
     try:
@@ -60,14 +69,43 @@ def renew_certificate(
         raise MaintenanceError(f"renewal at {url} failed: {error}; the timer tries again") from None
     finally:
         client.close()
-    fresh = x509.load_pem_x509_certificate(answer["certificate"].encode())
-    if fresh.public_key().public_numbers() != key.public_key.public_numbers():
-        raise MaintenanceError("the renewed certificate is not for this device's key; kept the old")
-    anchors = x509.load_pem_x509_certificates(files.platform_ca.read_bytes())
-    if not any(_issued_by(fresh, anchor) for anchor in anchors):
-        raise MaintenanceError("the renewed certificate is not from the platform CA; kept the old")
-    _replace(files.cert, answer["certificate"].encode())
+    fresh = _checked_renewal(answer["certificate"], key, device_id, files.platform_ca, now)
+    atomic_write(files.cert, fresh.public_bytes(serialization.Encoding.PEM), 0o600)
     return Renewal(True, fresh.not_valid_after_utc, (fresh.not_valid_after_utc - now).days)
+
+
+def _current_certificate(files: StateFiles) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificates(files.cert.read_bytes())[0]
+    except (OSError, ValueError, IndexError) as error:
+        why = error.strerror if isinstance(error, OSError) else "not a PEM certificate"
+        raise MaintenanceError(
+            f"{files.cert}: {why}; re-enroll: sudo scripts/provision --reenroll"
+        ) from None
+
+
+def _checked_renewal(
+    text: str, key: DeviceKey, device_id: str, platform_ca: Path, now: datetime.datetime
+) -> x509.Certificate:
+    """The platform's new certificate, if it is one we may install in place of the old."""
+    kept = "kept the old one; the timer tries again"
+    try:
+        fresh = x509.load_pem_x509_certificate(text.encode())
+    except ValueError:
+        raise MaintenanceError(f"the platform's answer is not a PEM certificate; {kept}") from None
+    if fresh.public_key().public_numbers() != key.public_key.public_numbers():
+        raise MaintenanceError(f"the renewed certificate is not for this device's key; {kept}")
+    named = device_id_of(fresh)
+    if named != device_id:
+        raise MaintenanceError(
+            f"the renewed certificate names {named!r}, not this device {device_id}; {kept}"
+        )
+    if fresh.not_valid_after_utc <= now:
+        raise MaintenanceError(f"the renewed certificate has already expired; {kept}")
+    anchors = x509.load_pem_x509_certificates(platform_ca.read_bytes())
+    if not any(_issued_by(fresh, anchor) for anchor in anchors):
+        raise MaintenanceError(f"the renewed certificate is not from the platform CA; {kept}")
+    return fresh
 
 
 def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
@@ -76,17 +114,6 @@ def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
     except Exception:  # InvalidSignature, ValueError, TypeError: not this anchor
         return False
     return True
-
-
-def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.write(descriptor, data)
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
 
 
 # The only answers of `systemctl is-active` that mean the terminal cannot be writing its ledger
@@ -125,7 +152,7 @@ def close_day(files: StateFiles, device_id: str, now_ms: int, synced: bool, runn
     if running:
         request = files.state_dir / CLOSE_REQUEST
         request.parent.mkdir(mode=0o700, exist_ok=True)
-        _replace(request, f"{now_ms}\n".encode())
+        atomic_write(request, f"{now_ms}\n".encode())
         return f"asked the running terminal to close the day ({health.since_close} records)"
     ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
     try:

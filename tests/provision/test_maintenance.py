@@ -7,6 +7,8 @@ import time
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from terminal.cli import main
 from terminal.ledger.health import check_database
@@ -18,7 +20,9 @@ from terminal.provision.maintenance import (
     renew_certificate,
 )
 from terminal.provision.steps import ProvisionedPaths
+from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
+from terminal.sync.client import PlatformClient
 from tests.ledger.helpers import T0, sale
 from tests.provision.test_provision_root import provision
 from tests.selftest.helpers import DEVICE, provisioned
@@ -117,3 +121,92 @@ def test_cli_close_day_direct_and_renew_not_due(tmp_path, capsys):
     assert "already closed" in capsys.readouterr().out
     assert main(["maintain", "renew-cert", *device]) == 0
     assert "still valid" in capsys.readouterr().out
+
+
+def answering(monkeypatch, change):
+    """The real renewal round trip, with the platform's answer changed by `change(answer)`."""
+    real = PlatformClient.renew_certificate
+
+    def renew(self, csr_pem):
+        return change(real(self, csr_pem), csr_pem)
+
+    monkeypatch.setattr(PlatformClient, "renew_certificate", renew)
+
+
+def someone_else(server):
+    def change(answer, csr_pem):
+        certificate = server.platform.pki.ca.issue(csr_pem, "D-SOMEONE-ELSE").decode()
+        return answer | {"certificate": certificate}
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda answer, csr: answer | {"certificate": "not a certificate"}, "not a PEM"),
+        (lambda answer, csr: answer | {"certificate": ""}, "not a PEM"),
+        (
+            lambda answer, csr: (
+                answer
+                | {"certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}
+            ),
+            "not a PEM",
+        ),
+        (lambda answer, csr: answer | {"certificate": answer["ca_chain"][0]}, "key"),
+        ("someone_else", "D-SOMEONE-ELSE"),
+    ],
+)
+def test_a_bad_certificate_in_the_answer_replaces_nothing(enrolled, monkeypatch, change, said):
+    server, files = enrolled
+    before = files.cert.read_bytes()
+    answering(monkeypatch, someone_else(server) if change == "someone_else" else change)
+    with pytest.raises(MaintenanceError, match=said) as caught:
+        renew_certificate(files, server.url, int(time.time() * 1000), 30, force=True)
+    assert "\n" not in str(caught.value)
+    assert files.cert.read_bytes() == before
+    assert sorted(p.name for p in files.state_dir.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_current_certificate_without_a_device_id_is_refused(tmp_path, monkeypatch):
+    terminal = provisioned(tmp_path)
+    files = state_files(terminal)
+    nameless = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    key = DeviceKey.load(files.key)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([]))
+        .issuer_name(nameless.issuer)
+        .public_key(key.public_key)
+        .serial_number(1)
+        .not_valid_before(nameless.not_valid_before_utc)
+        .not_valid_after(nameless.not_valid_after_utc)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files.cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    now = int(nameless.not_valid_after_utc.timestamp() * 1000) - 86_400_000
+    with pytest.raises(MaintenanceError, match="no device id"):
+        renew_certificate(files, "https://127.0.0.1:9", now, 30)
+
+
+def test_cli_says_one_line_when_the_renewal_is_refused(tmp_path, capsys):
+    terminal = provisioned(tmp_path)
+    files = state_files(terminal)
+    files.cert.write_text("garbage")
+    assert main(["maintain", "renew-cert", "--device", str(terminal.device_file)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "certificate renewal failed" in err
+    assert "Traceback" not in err and files.cert.read_text() == "garbage"
+
+
+def state_files(terminal) -> StateFiles:
+    return StateFiles(
+        terminal.state,
+        terminal.state / "device-key.pem",
+        terminal.state / "device-cert.pem",
+        terminal.database,
+        terminal.state / "platform-ca.pem",
+        terminal.state / "platform-keys.json",
+        terminal.state / "enrollment.json",
+    )
