@@ -95,6 +95,14 @@ async def post_revoke(request: web.Request) -> web.Response:
     return web.json_response({"revoked": request.match_info["serial"]})
 
 
+@routes.post("/admin/devices/{device_id}/revoke")
+async def post_revoke_device(request: web.Request) -> web.Response:
+    platform, device_id = request.app[PLATFORM], request.match_info["device_id"]
+    if platform.device_merchant(device_id) is None:
+        return web.json_response({"error": "no such device"}, status=404)
+    return web.json_response({"revoked": platform.revoke_device(device_id)})
+
+
 @routes.post("/admin/config")
 async def post_config(request: web.Request) -> web.Response:
     changes = await _json(request)

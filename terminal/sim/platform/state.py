@@ -154,11 +154,32 @@ class Platform:
         return row[0] if row else None
 
     def revoke(self, serial: str) -> bool:
-        cursor = self.db.execute(
-            "UPDATE certificates SET revoked_ms = ? WHERE serial = ? AND revoked_ms IS NULL",
-            (self.clock.now_ms(), serial.lower()),
+        """Revokes the certificate and with it every certificate of its device: whoever holds a
+        stolen key could have renewed it into a new certificate (with a key of their own) that
+        revoking the stolen serial alone would leave valid. The device enrolls again."""
+        row = self.db.execute(
+            "SELECT device_id FROM certificates WHERE serial = ? AND revoked_ms IS NULL",
+            (serial.lower(),),
+        ).fetchone()
+        if row is None:
+            return False
+        self.revoke_device(row[0])
+        return True
+
+    def revoke_device(self, device_id: str) -> list[str]:
+        """Revokes every certificate issued to the device; returns the serials revoked now."""
+        serials = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT serial FROM certificates WHERE device_id = ? AND revoked_ms IS NULL",
+                (device_id,),
+            )
+        ]
+        self.db.execute(
+            "UPDATE certificates SET revoked_ms = ? WHERE device_id = ? AND revoked_ms IS NULL",
+            (self.clock.now_ms(), device_id),
         )
-        return cursor.rowcount == 1
+        return serials
 
     # -- long-poll wake-ups ---------------------------------------------------------------------
 
