@@ -4,12 +4,15 @@ an injected `wait`, they play inline on the caller's (fake) clock, for tests."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 from terminal.hw.device import DeviceCheck, DeviceUnavailable
 from terminal.hw.feedback import Signal, Step, patterns
 from terminal.hw.gpio import factory_name, gpiozero_module
+
+log = logging.getLogger(__name__)
 
 COLOURS = {"green": (0, 1, 0), "red": (1, 0, 0), "off": (0, 0, 0)}
 
@@ -44,6 +47,7 @@ class GpioFeedback:
         self._pending: tuple[Step, ...] | None = None
         self._busy = False
         self._stopping = False
+        self._fault: str | None = None  # the last pattern's error, until one plays through
         self._worker = None
         if wait is None:
             self._worker = threading.Thread(target=self._serve, name="feedback", daemon=True)
@@ -131,7 +135,14 @@ class GpioFeedback:
                     return
                 steps, self._pending = self._pending, None
                 self._interrupt.clear()
-            self._run(steps, self._interrupt.wait)
+            try:
+                self._run(steps, self._interrupt.wait)
+                self._fault = None
+            except Exception as error:  # any pin error: it must not end the worker
+                # The shopkeeper relies on the next beep: note it (check() reports it), log it,
+                # and keep serving; the next pattern sets every pin again.
+                self._fault = f"{type(error).__name__}: {error}"
+                log.error("feedback: a signal could not be played: %s", self._fault)
             with self._wake:
                 self._busy = self._pending is not None
 
@@ -144,7 +155,13 @@ class GpioFeedback:
             found["red LED"] = self.red.pin.info.name
         if self.rgb is not None:
             found["RGB LED"] = ",".join(led.pin.info.name for led in self.rgb._leds)
-        return DeviceCheck("feedback", self.name, "GPIO", found)
+        problem = f"the last signal failed: {self._fault}" if self._fault else None
+        return DeviceCheck("feedback", self.name, "GPIO", found, problem)
+
+    @property
+    def healthy(self) -> bool:
+        """False while the last signal failed on the pins (a newer one that plays clears it)."""
+        return self._fault is None
 
     def close(self) -> None:
         worker = getattr(self, "_worker", None)

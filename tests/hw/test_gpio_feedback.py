@@ -1,10 +1,12 @@
 """Buzzer and LEDs on gpiozero's MockFactory: pin states over time on a fake clock (patterns
 played inline), and the worker thread interrupted by a newer pattern (event-driven, no sleeps)."""
 
+import logging
 import threading
 from dataclasses import dataclass
 
 import pytest
+from gpiozero import PinSetInput
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from terminal.hw.device import DeviceUnavailable
@@ -146,6 +148,58 @@ def test_a_refusal_interrupts_a_success_still_playing(factory):
         feedback.close()
     assert not feedback._worker.is_alive()
     assert factory.pin(18).state == 0
+
+
+class Signalled(logging.Handler):
+    """Sets `event` when an error is logged: the worker's report that a signal failed."""
+
+    def __init__(self, event: threading.Event):
+        super().__init__(logging.ERROR)
+        self.event, self.messages = event, []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+        self.event.set()
+
+
+def test_a_pin_error_is_logged_reported_and_the_worker_keeps_serving(factory):
+    failed, red_lit = threading.Event(), threading.Event()
+
+    class BrokenGreen(MockPWMPin):
+        def _change_state(self, value):
+            if value:  # lighting green fails, as a pin lost under gpiozero would
+                raise PinSetInput(f"cannot set state of pin {self!r}")
+            return super()._change_state(value)
+
+    class RedPin(MockPWMPin):
+        def _change_state(self, value):
+            changed = super()._change_state(value)
+            if value:
+                red_lit.set()
+            return changed
+
+    factory.pin(23, pin_class=BrokenGreen)
+    factory.pin(24, pin_class=RedPin)
+    handler = Signalled(failed)
+    logger = logging.getLogger("terminal.hw.gpio_feedback")
+    logger.addHandler(handler)
+    feedback = GpioFeedback(Gpio(), FeedbackSettings(), Sound(), factory)
+    try:
+        assert feedback.check().ok and feedback.healthy
+        feedback.play(Signal.SUCCESS)
+        assert failed.wait(timeout=10), "the worker died without a word"
+        assert "PinSetInput" in handler.messages[0]
+        assert not feedback.healthy
+        check = feedback.check()
+        assert not check.ok and "PinSetInput" in check.problem
+        assert factory.pin(18).state == 0  # the buzzer is not left sounding
+        feedback.play(Signal.REFUSAL)  # the next signal still plays
+        assert red_lit.wait(timeout=10)
+        assert feedback._worker.is_alive()
+    finally:
+        logger.removeHandler(handler)
+        feedback.close()
+    assert not feedback._worker.is_alive()
 
 
 def test_three_rgb_pins_are_required(factory):
