@@ -1,10 +1,13 @@
 """The loopback admin endpoint (plain HTTP on 127.0.0.1, its own port, not in the device API):
 enrollment codes, faults, key rotation, revocation, config pushes, wallets, paying charges and
 printed stands, and looking at what the platform holds. Scripts and the simulated wallet use it
-across processes; tests in the same process may use `PlatformServer.call` instead."""
+across processes; tests in the same process may use `PlatformServer.call` instead.
+
+Only loopback JSON requests are served: no cross-site form posts, no DNS-rebound names."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict
 
@@ -16,7 +19,50 @@ from terminal.sim.platform.faults import FaultSpecError
 from terminal.sim.platform.settlement import flagged
 from terminal.sim.platform.state import PLATFORM, Platform
 
-routes = web.RouteTableDef()
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refusal(request: web.Request) -> web.Response | None:
+    """Why a request must not reach the admin handlers, if it must not. A web page in the
+    developer's browser can send a cross-site "simple" POST (text/plain, no preflight) to
+    127.0.0.1, or reach it under its own name through DNS rebinding: only a JSON body (which a
+    browser sends cross-site only after a CORS preflight we never answer) and a loopback Host
+    header get through."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if sockname else None
+    if request.host not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
+        return web.json_response(
+            {"error": f"Host {request.host!r} is not this loopback admin port"}, status=403
+        )
+    if request.method in WRITES and request.content_type != "application/json":
+        return web.json_response(
+            {"error": "send Content-Type: application/json (even with no body)"}, status=415
+        )
+    return None
+
+
+def _guarded(handler):
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        return _refusal(request) or await handler(request)
+
+    return guarded
+
+
+class _LoopbackRoutes(web.RouteTableDef):
+    """A route table whose every handler is guarded by `_refusal`, however it is declared."""
+
+    def route(self, method: str, path: str, **kwargs):
+        register = super().route(method, path, **kwargs)
+
+        def inner(handler):
+            register(_guarded(handler))
+            return handler
+
+        return inner
+
+
+routes = _LoopbackRoutes()
 
 
 def _bad(detail: str) -> web.Response:
