@@ -57,7 +57,8 @@ class Uploader:
 
     def drain(self, max_batches: int | None = None) -> DrainReport:
         """Sends batches until the outbox is empty; a SyncError stops it (rows go back to
-        pending first). Returns what happened."""
+        pending first), and so does a batch that settled nothing (MalformedResponse: a retry
+        after a backoff, never at once). Returns what happened."""
         report = DrainReport()
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -83,6 +84,13 @@ class Uploader:
             # Whatever went wrong, nothing is believed: the rows wait for the next attempt.
             self.ledger.settle([], {}, [txn_id for txn_id, _ in batch])
             raise
+        if report.accepted + report.parked == 0:
+            # The answer left out every record sent (they are pending again). Claiming them
+            # again at once would loop as fast as the platform answers, two fsyncs a pass:
+            # stop here, so the caller backs off as after any failed request.
+            raise MalformedResponse(
+                f"the upload answer named none of the {len(batch)} records sent"
+            )
         return report
 
     def _send(self, batch: list[tuple[str, str]], report: DrainReport) -> None:
