@@ -17,13 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from terminal.scan.decoders import FORMATS, OpencvBackend, ZbarBackend, ZxingBackend
+from terminal.scan.fusion import Fusion
 from terminal.scan.pipeline import Pipeline
 from terminal.sim.counter import CATEGORIES
 from terminal.sim.dataset import (
+    HOLD_FRAMES,
+    HOLD_SPLITS,
     PHOTO_NOTES,
     SPLITS,
+    Hold,
     Sample,
     counter_frames,
+    counter_holds,
     real_photos,
     same_text,
 )
@@ -31,6 +36,7 @@ from terminal.sim.dataset import (
 PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "qr-photos"
 LIBRARIES = ("zxing-cpp", "zbar", "opencv")
 UNION = "libraries∪"
+HOLDS_PER_CATEGORY = 5
 
 
 def photo_folder(option: str | None) -> Path | None:
@@ -177,6 +183,114 @@ def bench_scan(
         f"pipeline / zxing-cpp on an empty frame: "
         f"{cost['pipeline'][0] / cost['zxing-cpp'][0]:.2f}× (budget ≤ 1.2×)"
     )
+    bench_holds(HOLDS_PER_CATEGORY, empties // HOLD_FRAMES, max(2, repeat // 10))
+
+
+def hold_contestants() -> dict[str, Callable[[], Callable]]:
+    """Per hold, a fresh frame → codes function (fusion remembers the frames of one hold)."""
+    zxing, pipeline = ZxingBackend(FORMATS), Pipeline()
+    fusion = Fusion()
+
+    def fused() -> Callable:
+        fusion.reset()
+
+        def decode(gray):
+            return fusion.update(gray, pipeline.decode(gray))
+
+        return decode
+
+    return {
+        "zxing-cpp": lambda: zxing.decode,
+        "pipeline": lambda: lambda gray: pipeline.decode(gray).codes,
+        "pipeline+fusion": fused,
+    }
+
+
+def hold_verdicts(start: Callable[[], Callable], holds: list[Hold]):
+    """(holds read within their frames: name → the frame (1-based) of the first read, holds
+    answered with a wrong text, ms per frame)."""
+    right, wrong, times = {}, set(), []
+    for hold in holds:
+        decode = start()
+        for number, gray in enumerate(hold.frames, 1):
+            started = time.perf_counter()
+            codes = decode(gray)
+            times.append((time.perf_counter() - started) * 1000)
+            texts = {same_text(code.text) for code in codes}
+            if hold.expected in texts:
+                right.setdefault(hold.name, number)
+            if texts - {hold.expected}:
+                wrong.add(hold.name)
+    return right, wrong, times
+
+
+def print_holds(split: str, per_category: int, frames: int, names: dict) -> None:
+    """Holds per category read within their first `frames` frames, per contestant."""
+    print(
+        f"\n### holds, {split} (seed {HOLD_SPLITS[split]}): {per_category} per category, "
+        f"read within the first {frames} frames (10 fps)"
+    )
+    print(f"{'':18}{'holds':>6} " + " ".join(f"{c:>16}" for c in names))
+    overall = {name: [{}, set()] for name in names}
+    total = 0
+    for category in CATEGORIES:
+        holds = list(counter_holds(category, per_category, HOLD_SPLITS[split], frames))
+        total += len(holds)
+        order = list(names)
+        random.shuffle(order)
+        results = {name: hold_verdicts(names[name], holds) for name in order}
+        for name in names:
+            overall[name][0].update(results[name][0])
+            overall[name][1] |= results[name][1]
+        print(
+            f"{category:18}{len(holds):6} "
+            + " ".join(f"{len(results[n][0]) / len(holds):16.0%}" for n in names)
+        )
+    print(
+        f"{'overall':18}{total:6} "
+        + " ".join(f"{len(overall[n][0]):>10} {len(overall[n][0]) / total:4.0%}" for n in names)
+    )
+    print(f"{'wrong texts':18}{'':6} " + " ".join(f"{len(overall[n][1]):16}" for n in names))
+    for within in (1, 3, 5):
+        print(
+            f"{f'read by frame {within}':18}{'':6} "
+            + " ".join(
+                f"{sum(f <= within for f in overall[n][0].values()) / total:16.0%}" for n in names
+            )
+        )
+    for name in names:
+        if overall[name][1]:
+            print(f"  {name} wrong on: {', '.join(sorted(overall[name][1]))}")
+
+
+def bench_holds(
+    per_category: int,
+    empties: int,
+    rounds: int,
+    splits: tuple[str, ...] = tuple(HOLD_SPLITS),
+    frames: int = HOLD_FRAMES,
+) -> None:
+    """Holds of consecutive frames: any frame read (per frame) or fused, and the cost per
+    frame of holds with no code, against zxing-cpp's in the same run."""
+    names = hold_contestants()
+    for split in splits:
+        print_holds(split, per_category, frames, names)
+    empty = list(counter_holds("empty", empties, HOLD_SPLITS[splits[-1]], frames))
+    spent: dict[str, list[float]] = {name: [] for name in names}
+    answered: dict[str, set[str]] = {name: set() for name in names}
+    for _ in range(rounds):
+        order = list(names)
+        random.shuffle(order)
+        for name in order:
+            _, wrong, times = hold_verdicts(names[name], empty)
+            spent[name] += times
+            answered[name] |= wrong
+    print(f"\n### empty holds ({len(empty)} × {frames} frames, {splits[-1]} split): ms per frame")
+    base = statistics.mean(spent["zxing-cpp"])
+    for name in names:
+        ms = statistics.mean(spent[name])
+        ratio, count = ms / base, len(answered[name])
+        print(f"{name:16} {ms:8.3f} ms {ratio:6.2f}× zxing-cpp {count:4} answered")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--empties", type=int, default=150)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--photos", metavar="DIR")
+    parser.add_argument("--holds", type=int, default=0, help="holds per category; only holds")
+    parser.add_argument("--hold-splits", nargs="+", choices=list(HOLD_SPLITS), default=None)
     args = parser.parse_args(argv)
+    if args.holds:
+        splits = tuple(args.hold_splits or HOLD_SPLITS)
+        empties = max(1, args.empties // HOLD_FRAMES)
+        bench_holds(args.holds, empties, max(2, args.repeat // 10), splits)
+        return 0
     bench_scan(args.repeat, args.photos, tuple(args.splits), args.per_category, args.empties)
     return 0
 

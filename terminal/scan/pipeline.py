@@ -74,6 +74,7 @@ class PipelineStats:
     step: str = "none"  # first, rotate, bars, binarize, upscale, whiten, defocus, or none
     gated: bool = False  # the repairs ran
     gate_score: float = 0.0
+    centre: tuple[int, int] | None = None  # where the repairs looked (frame pixels), if they ran
     ms: float = 0.0
 
 
@@ -144,6 +145,7 @@ class Pipeline:
         formats: Sequence[str] = FORMATS,
         gate_threshold: float = GATE_THRESHOLD,
     ):
+        self.formats = tuple(formats)
         self.backends = load_backends(backends, formats)
         if not self.backends:
             raise RuntimeError("no decoder backend is available: pip install zxing-cpp")
@@ -241,7 +243,7 @@ class Pipeline:
             else:
                 stats.gate_score, centre = gate(gray)
             if stats.gate_score >= self.gate_threshold:
-                stats.gated = True
+                stats.gated, stats.centre = True, centre
                 for step, attempt in self._repairs(gray, centre, stats.gate_score):
                     codes = attempt()
                     if codes:

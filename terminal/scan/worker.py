@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass
 
 from terminal.hw.camera import Camera, CameraError, Frame
-from terminal.scan.decoders import Decoded
+from terminal.scan.decoders import FORMATS, Decoded
+from terminal.scan.fusion import Fusion
 from terminal.scan.holds import HoldTracker
 from terminal.scan.pipeline import Pipeline
 
@@ -26,7 +27,7 @@ class ScanEvent:
     code: Decoded
     timestamp: float  # the frame's timestamp
     frame_index: int
-    step: str  # which pipeline step read it
+    step: str  # which pipeline step read it ("fusion": several frames fused)
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,25 @@ class ScanStats:
 
 
 class ScanWorker:
-    """Runs `camera` → `pipeline` → `HoldTracker` in a thread; events arrive on `events`.
+    """Runs `camera` → `pipeline` → `Fusion` → `HoldTracker` in a thread; events arrive on
+    `events`.
 
     Frames closer together than 1/max_fps (by their own timestamps) are skipped, so a fast
-    camera cannot make the decoder use more than its share of the CPU.
+    camera cannot make the decoder use more than its share of the CPU. Fusion
+    (terminal/scan/fusion.py) reads codes held over several unread frames and holds back a
+    Code128 read until a second frame agrees; it needs zxing-cpp, and is off without it.
     """
 
-    def __init__(self, camera: Camera, pipeline: Pipeline, max_fps: int, hold_release_ms: int):
+    def __init__(
+        self,
+        camera: Camera,
+        pipeline: Pipeline,
+        max_fps: int,
+        hold_release_ms: int,
+        fuse: bool = True,
+    ):
         self.camera, self.pipeline = camera, pipeline
+        self.fusion = _fusion(pipeline) if fuse else None
         self.min_interval = 1.0 / max_fps
         self.holds = HoldTracker(hold_release_ms)
         self.events: queue.Queue[ScanEvent] = queue.Queue()
@@ -110,11 +122,15 @@ class ScanWorker:
     def _decode(self, frame: Frame) -> None:
         try:
             result = self.pipeline.decode(frame.gray)
+            codes = result.codes
+            if self.fusion is not None:
+                codes = self.fusion.update(frame.gray, result)
         except Exception as error:  # one bad frame must not end the scanning: see module doc
             self._fault(frame, error)
             return
-        for code in self.holds.update(result.codes, int(frame.timestamp * 1000)):
-            self.events.put(ScanEvent(code, frame.timestamp, frame.index, result.stats.step))
+        step = result.stats.step if result.codes or not codes else "fusion"
+        for code in self.holds.update(codes, int(frame.timestamp * 1000)):
+            self.events.put(ScanEvent(code, frame.timestamp, frame.index, step))
 
     def _fault(self, frame: Frame, error: Exception) -> None:
         message = f"{type(error).__name__}: {error}".splitlines()[0]
@@ -153,3 +169,11 @@ class ScanWorker:
             log.error("camera stopped: %s", error)
         finally:
             self.finished.set()
+
+
+def _fusion(pipeline: Pipeline) -> Fusion | None:
+    try:  # the fused patches are read for the formats the camera's frames are read for
+        return Fusion(Pipeline(("zxing",), getattr(pipeline, "formats", FORMATS)))
+    except RuntimeError as error:  # no zxing-cpp here: frames are read one by one
+        log.warning("multi-frame fusion unavailable: %s", error)
+        return None

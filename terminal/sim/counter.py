@@ -62,6 +62,7 @@ class Take:
     defocus_px: float = 0.0
     shutter: tuple[float, float, float, float, float] = (0.0, 0.0, 0.0, 100.0, 0.0)
     finger: float = 0.0  # share of the code's area a finger covers
+    finger_shift: float = 0.0  # the finger's slide along the code's side (share of the side)
     barrel: float = 0.0
     optics_sigma: float = 0.45
     exposure: float = 1.0
@@ -261,7 +262,7 @@ def _finger(face: np.ndarray, emissive: np.ndarray, take: Take, rng, box) -> Non
     code_w, code_h = x1 - x0, y1 - y0
     thick = np.sqrt(take.finger * code_w * code_h / 0.9)  # a capsule about as deep as thick
     side = int(rng.integers(0, 4))  # the finger comes in from the left, right, top or bottom
-    along = rng.uniform(0.1, 0.9)
+    along = float(np.clip(rng.uniform(0.1, 0.9) + take.finger_shift, 0.0, 1.0))
     depth = thick * 0.9
     dx, dy = ((1, 0), (-1, 0), (0, 1), (0, -1))[side]
     if dx:
@@ -342,14 +343,18 @@ def _phone_layer(take: Take, rng: np.random.Generator):
     return layer, cover  # the warp of a black-bordered face is already premultiplied
 
 
-def render_take(take: Take, seed: int) -> np.ndarray:
-    """One greyscale frame (uint8, 480 × 640) of `take`, deterministic for `seed`."""
+def render_take(take: Take, seed: int, scene_seed: int | None = None) -> np.ndarray:
+    """One greyscale frame (uint8, 480 × 640) of `take`, deterministic for `seed`.
+
+    With `scene_seed`, the counter, the screen's content and where the finger rests come from
+    it instead (frames of one hold share them; blur paths and noise still come from `seed`)."""
     rng = np.random.default_rng(seed)
-    room = _background(rng, SIZE).astype(np.float32)
-    colour = np.float32(rng.uniform(0.8, 1.2, 3))
+    scene = rng if scene_seed is None else np.random.default_rng(scene_seed)
+    room = _background(scene, SIZE).astype(np.float32)
+    colour = np.float32(scene.uniform(0.8, 1.2, 3))
     image = room[:, :, None] * colour * take.ambient
     if take.phone:
-        premultiplied, cover = _phone_layer(take, rng)
+        premultiplied, cover = _phone_layer(take, scene)
         skew, stretch, wobble, period, phase = take.shutter
         if skew or stretch or wobble:
             map_x, map_y = degrade.rolling_shutter_maps(SIZE, skew, stretch, wobble, period, phase)
@@ -371,3 +376,48 @@ def render_take(take: Take, seed: int) -> np.ndarray:
     image = degrade.bloom(image, *take.bloom)
     image = degrade.sensor_noise(rng, image, take.read_noise, take.shot_noise)
     return degrade.camera_output(image, take.gamma, take.sharpen, take.jpeg_quality)
+
+
+# -- holds: consecutive frames of one customer holding a phone up --------------------------------
+
+
+def hold_takes(first: Take, frames: int, seed: int) -> list[Take]:
+    """`frames` consecutive takes (10 fps) of a hand holding up the phone of `first`.
+
+    The hand's own model, drawn from `seed` alone: it arrives with some speed and settles with
+    momentum, its tremor jitters position, angle and distance; its speed adds a smear to the
+    frame's own blur, whose path is drawn afresh each frame; a finger slides and presses
+    harder or lighter; auto-exposure hunts, and the screen's PWM is read at a new phase.
+    """
+    rng = np.random.default_rng(seed)
+    velocity = rng.normal(0, 12, 2)  # px per frame: the hand still arriving
+    position = np.array(first.centre) - velocity * rng.uniform(0, 2)
+    angle, scale, shift = first.rotation_deg, 1.0, 0.0
+    takes = []
+    for _ in range(frames):
+        velocity = 0.6 * velocity + rng.normal(0, 3.5, 2)  # settles; the tremor keeps it alive
+        position = np.clip(position + velocity, (150, 120), (490, 360))
+        angle += rng.normal(0, 1.2)
+        scale = float(np.clip(scale * np.exp(rng.normal(0, 0.03)), 0.8, 1.25))
+        shift = float(np.clip(shift + rng.normal(0, 0.06), -0.3, 0.3))
+        speed = float(np.hypot(*velocity))
+        period, duty, depth, _ = first.bands
+        takes.append(
+            replace(
+                first,
+                centre=(float(position[0]), float(position[1])),
+                rotation_deg=float(angle),
+                module_px=first.module_px * scale,
+                # A 1/30 s exposure out of 1/10 s between frames sees a third of the travel.
+                motion_px=first.motion_px * float(np.exp(rng.normal(0, 0.35))) + speed / 3,
+                shake=first.shake,
+                finger=first.finger * float(np.exp(rng.normal(0, 0.25))) if first.finger else 0.0,
+                finger_shift=shift,
+                exposure=first.exposure * float(np.exp(rng.normal(0, 0.04))),
+                defocus_px=max(0.0, first.defocus_px + rng.normal(0, 0.25))
+                if first.defocus_px
+                else 0.0,
+                bands=(period, duty, depth, float(rng.random())),
+            )
+        )
+    return takes

@@ -13,11 +13,15 @@ import numpy as np
 from terminal.core.base45 import b45encode
 from terminal.core.tokens import MAX_TOKEN_ID, customer_barcode
 from terminal.sim.counter import CATEGORIES as COUNTER_CATEGORIES
-from terminal.sim.counter import draw_take, empty_take, render_take
+from terminal.sim.counter import draw_take, empty_take, hold_takes, render_take
 
 # The independent counter set's two splits: repairs are tuned on one seed and reported on the
 # other, which is not looked at while tuning.
 SPLITS = {"tuning": 1, "unseen": 2}
+# Holds (consecutive frames) for multi-frame fusion: tuned on seed 1, reported on seed 3, which
+# was not looked at while tuning (seed 2 had been seen once already, frame by frame).
+HOLD_SPLITS = {"tuning": 1, "fresh": 3}
+HOLD_FRAMES = 10  # 1 s at the scan worker's 10 fps
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,37 @@ def counter_frames(category: str, count: int, seed: int) -> Iterator[Sample]:
         text = token_text(rng, barcode)
         take = draw_take(category, text, "Code128" if barcode else "QRCode", frame_seed)
         yield Sample(f"{category}/{index}", render_take(take, frame_seed + 1), text)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Consecutive frames of one code held up (or of nobody paying, `expected` None)."""
+
+    name: str
+    frames: list[np.ndarray]
+    expected: str | None
+
+
+def counter_holds(category: str, count: int, seed: int, frames: int = HOLD_FRAMES):
+    """`count` holds of `frames` frames each, drawn as counter_frames draws single frames (a
+    third Code128, the rest QR; "empty" for holds with no code), the hand's motion from
+    terminal/sim/counter.py's hold_takes. Each frame has its own noise and blur path."""
+    slot = (*COUNTER_CATEGORIES, "empty").index(category)
+    for index in range(count):
+        hold_seed = ((seed * 1_000 + slot) * 100_000 + index) * 64 + 7
+        if category == "empty":
+            first, text = empty_take(hold_seed), None
+        else:
+            rng = np.random.default_rng(hold_seed)
+            barcode = index % 3 == 2
+            text = token_text(rng, barcode)
+            first = draw_take(category, text, "Code128" if barcode else "QRCode", hold_seed)
+        takes = hold_takes(first, frames, hold_seed + 1)
+        grays = [
+            render_take(take, hold_seed + 2 + n, scene_seed=hold_seed + 1)
+            for n, take in enumerate(takes)
+        ]
+        yield Hold(f"{category}/{index}", grays, text)
 
 
 def real_photos(folder: Path) -> Iterator[Sample]:
