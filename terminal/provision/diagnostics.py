@@ -7,6 +7,7 @@ through `redact` first."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -23,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from terminal import __version__
+from terminal.config.schema import GpioConfig
 from terminal.provision.layout import MAIN_UNIT, OPT_DIR, TIMERS, StateFiles, under
 
 LOG_SINCE = "-3d"
@@ -40,19 +42,43 @@ _PATTERNS = (
 )
 _LONG_RUN = re.compile(r"[A-Za-z0-9_+/-]{40,}={0,2}")
 _PUBLIC_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_SECRET_KEYS = re.compile(
-    r"(?i)^(\s*[\w.-]*(secret|token|password|passwd|code)[\w.-]*\s*=).*$", re.M
+# A value whose name says it is secret. "pin" covers the manager/technician PIN hashes: an
+# unsalted SHA-256 of a 4-6 digit PIN gives the PIN back in well under a second.
+_SECRET_NAME = re.compile(r"(?i)secret|token|password|passwd|code|pin")
+# The GPIO wiring (which header pin drives the buzzer or an LED) is public and helps support.
+_WIRING = frozenset(f.name for f in dataclasses.fields(GpioConfig) if "pin" in f.name)
+_PIN_NUMBERS = re.compile(r"\[?\s*[0-9]{1,2}(\s*,\s*[0-9]{1,2})*\s*,?\s*\]?")
+# `name = value` (TOML, key=value logs: a quoted value, else up to a quote, the next
+# `name=` or the end of the line) and `"name": value` (JSON, anywhere; an object's names
+# are looked at one by one).
+_ASSIGNED = re.compile(
+    r"(?m)(?<![\w.-])([\w.-]+)(\s*=(?!=)\s*)"
+    r'("(?:[^"\\\n]|\\.)*"|[^"\n]*?(?=\s+[\w.-]+\s*=(?!=)|"|$))'
 )
+_JSON_PAIR = re.compile(r'"([\w .-]+)"(\s*:\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,{}\[\]\s]+)')
+
+
+def _hide_secret(match: re.Match) -> str:
+    name, separator, value = match.group(1), match.group(2), match.group(3)
+    if not _SECRET_NAME.search(name):
+        return match.group(0)
+    if name.rsplit(".", 1)[-1] in _WIRING and _PIN_NUMBERS.fullmatch(value.rstrip(",")):
+        return match.group(0)
+    if match.re is _JSON_PAIR:
+        return f'"{name}"{separator}"{REDACTED}"'  # still JSON
+    return f"{name}{separator}{REDACTED}"
 
 
 def redact(text: str) -> str:
-    """Removes anything that could be a key, a certificate body, a token or a signed record."""
+    """Removes anything that could be a key, a certificate body, a token, a signed record, or
+    a value named secret (the PIN hashes among them)."""
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
     text = _LONG_RUN.sub(
         lambda m: m.group(0) if _PUBLIC_HEX.fullmatch(m.group(0)) else REDACTED, text
     )
-    return _SECRET_KEYS.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _JSON_PAIR.sub(_hide_secret, text)
+    return _ASSIGNED.sub(_hide_secret, text)
 
 
 def _run(argv: list[str], timeout: float = 30) -> str:

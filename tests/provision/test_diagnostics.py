@@ -3,6 +3,7 @@ token or signed record is inside, even when the logs carry them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tarfile
 import time
@@ -115,3 +116,71 @@ def test_redact_keeps_public_digests():
     digest = "ab" * 32
     assert redact(f"fingerprint {digest}") == f"fingerprint {digest}"
     assert redact("password = hunter2") == "password = [redacted]"
+
+
+PIN_HASH = hashlib.sha256(b"4821").hexdigest()
+TECHNICIAN_HASH = hashlib.sha256(b"907314").hexdigest()
+
+
+def test_pin_hashes_never_reach_the_archive(tree, tmp_path):
+    """An unsalted SHA-256 of a 4-6 digit PIN is the PIN (review #1): every key naming a pin
+    is redacted in the device file, the effective configuration and the logs."""
+    root, *_ = tree
+    device = tmp_path / "device.toml"
+    device.write_text(
+        under(root, DEVICE_FILE).read_text()
+        + f'\n[counter]\nmanager_pin_sha256 = "{PIN_HASH}"\n'
+        + f'technician_pin_sha256 = "{TECHNICIAN_HASH}"\n'
+    )
+    out = tmp_path / "diag.tar.gz"
+    journal = f'<7>counter {{"manager_pin_sha256": "{PIN_HASH}", "ok": 1}}\n<7>pin = 4821\n'
+    collect(out, device, root, selftest_json=lambda: "{}", journal=lambda: journal)
+    members = members_of(out)
+    assert "manager_pin_sha256 = [redacted]" in members["device.toml"]
+    assert "manager_pin_sha256" in members["config-effective.toml"]  # it loaded: the key is there
+    everything = "\n".join(members.values())
+    assert PIN_HASH not in everything and TECHNICIAN_HASH not in everything
+    assert "4821" not in everything
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'manager_pin_sha256 = "{PIN_HASH}"',
+        f'  technician_pin_sha256="{PIN_HASH}"',
+        f'counter.manager_pin_sha256 = "{PIN_HASH}"',
+        "PIN = 123456",
+        f'"manager_pin_sha256": "{PIN_HASH}",',
+        f'    "Technician_PIN": "{PIN_HASH}"',
+    ],
+)
+def test_redact_hides_every_value_named_pin(line):
+    redacted = redact(line)
+    assert PIN_HASH not in redacted and "123456" not in redacted
+    assert "[redacted]" in redacted
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["buzzer_pin = 18", "green_led_pin = 23", "rgb_led_pins = [22, 27, 17]", '"red_led_pin": 24,'],
+)
+def test_redact_keeps_the_gpio_wiring(line):
+    assert redact(line) == line
+
+
+def test_redacted_json_stays_json():
+    document = {"facts": {"pin": [1, 2], "code": 5, "tokens": {"x": 1}, "note": "pin = 4821"}}
+    redacted = json.loads(redact(json.dumps(document, indent=2)))
+    assert redacted == {
+        "facts": {
+            "pin": "[redacted]",
+            "code": "[redacted]",
+            "tokens": {"x": 1},
+            "note": "pin = [redacted]",
+        }
+    }
+
+
+def test_a_secret_after_another_setting_on_a_log_line_is_hidden():
+    line = "sync: status=ok pin=4821 next=1"
+    assert redact(line) == "sync: status=ok pin=[redacted] next=1"
