@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from terminal import __version__
-from terminal.app_effects import Effects, OfflineDecision, RefundApproved
+from terminal.app_effects import Effects, OfflineDecision, OnSessionThread, RefundApproved
 from terminal.app_notify import Health, Notifier
 from terminal.app_stand import StandArrived, StandRecorder
 from terminal.config.merchant import barcode_for, rates_for
@@ -315,6 +315,9 @@ class App:
             return
         if isinstance(event, RefundApproved):
             self.effects.record_refund(event.command)
+            return
+        if isinstance(event, OnSessionThread):
+            event.work()
             return
         if isinstance(event, StandArrived):
             entries = self.stand.record(event.payments)

@@ -16,6 +16,7 @@ from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from terminal.config.merchant import barcode_for, limits_for, rates_for, sale_for
@@ -69,6 +70,7 @@ RESULT_UNKNOWN_KO = (
     "결제 결과를 확인하지 못했습니다. 고객 앱의 결제 내역을 확인하고, 결제되지 않았으면 "
     "새 코드로 다시 시도하세요."
 )
+KEY_WAIT_SECONDS = 3.0  # how long a code by an unknown key waits for the sync's key fetch
 FEEDBACK = {"approved": Signal.SUCCESS, "refused": Signal.REFUSAL, "alert": Signal.REFUSAL}
 
 
@@ -101,6 +103,7 @@ class Effects:
     charges: dict[str, OpenCharge] = field(default_factory=dict)
     platform_benefits: dict[str, Benefits] = field(default_factory=dict)
     authorized_txn: dict[str, str] = field(default_factory=dict)  # token id → platform's txn id
+    rechecked: set[int] = field(default_factory=set)  # requests checked again after new keys
     # Tokens whose online authorization got no answer: never accepted offline afterwards.
     doubtful_tokens: set[str] = field(default_factory=set)
 
@@ -210,10 +213,12 @@ class Effects:
                 expected_issuer=PLATFORM_ISSUER,
             )
         except ReceiptError as error:
-            if error.reason == "unknown_key":
-                self.unknown_key(sealed_key_name(command.text))
             message = RECEIPT_MESSAGES.get(error.reason, "영수증을 확인할 수 없습니다.")
-            self.post(Declined(command.request, error.reason, message))
+            refuse = partial(self.post, Declined(command.request, error.reason, message))
+            if error.reason == "unknown_key":
+                self._after_fresh_keys(command, lambda: self._VerifyReceipt(command), refuse)
+            else:
+                refuse()
             return
         self.post(ReceiptAccepted(command.request, receipt.payment_ref.hex()))
 
@@ -300,13 +305,35 @@ class Effects:
             barcode=barcode_for(self.config),
         )
         if refused is not None:
+            refuse = partial(self.post, Declined(command.request, refused.code, refused.message_ko))
             if refused.code == "unknown_key":
-                # The platform may have rotated its keys: sync fetches them soon (rate-limited
-                # inside sync), so the customer's next try can be checked.
-                self.unknown_key(sealed_key_name(command.text))
-            self.post(Declined(command.request, refused.code, refused.message_ko))
+                self._after_fresh_keys(command, lambda: self.decide_offline(command), refuse)
+            else:
+                refuse()
             return
         self.post(Authorized(command.request, str(token.token_id), offline=True))
+
+    def _after_fresh_keys(self, command, check_again, refuse) -> None:
+        """A code or receipt signed by a platform key we lack (the platform may have rotated
+        its keys). The sync is asked for the keys (rate-limited there); when a fetch is coming
+        now, an I/O thread waits for it (bounded) and the code is checked once more on the
+        session thread; only then, or at once when no fetch is coming, is the refusal final."""
+        generation = getattr(self.keys, "generation", None)
+        first_time = command.request not in self.rechecked
+        coming = self.unknown_key(sealed_key_name(command.text))
+        if not (first_time and coming and generation is not None):
+            refuse()
+            return
+        self.rechecked.add(command.request)
+
+        def wait() -> None:
+            if self.keys.wait_newer(generation, KEY_WAIT_SECONDS):
+                self.post(OnSessionThread(check_again))
+            else:
+                refuse()
+
+        if self._background(wait) is None:
+            refuse()
 
     # --- the ledger ------------------------------------------------------------------------
 
@@ -488,6 +515,13 @@ class OfflineDecision:
     """App-internal: the platform could not be reached; decide by the offline rules."""
 
     command: c.AuthorizeCode
+
+
+@dataclass(frozen=True)
+class OnSessionThread:
+    """App-internal: work that reads or writes the ledger, to run on the session thread."""
+
+    work: object
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ class KeyCache:
         self.fetched_at: float | None = None  # monotonic time of the last successful refresh
         self.attempted_at: float | None = None
         self.unknown_wanted = False  # a code named a key id we lack
+        self.generation = 0  # counts key sets put in force (readers wait for a newer one)
+        self._changed = threading.Condition()
         if path is not None:
             self._load_file(path)
 
@@ -59,8 +62,16 @@ class KeyCache:
         self.unknown_wanted = False
 
     def _install(self, keys: Mapping[str, Any]) -> None:
-        self.keys = dict(keys)
-        self.platform_keys = PlatformKeys(self.keys)
+        with self._changed:
+            self.keys = dict(keys)
+            self.platform_keys = PlatformKeys(self.keys)
+            self.generation += 1
+            self._changed.notify_all()
+
+    def wait_newer(self, generation: int, timeout: float) -> bool:
+        """Waits (at most `timeout` s) until keys newer than `generation` are in force."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.generation > generation, timeout)
 
     def note_unknown(self, kid: str) -> None:
         """A token, receipt or signed time named `kid`; fetch the keys early if we lack it."""

@@ -308,11 +308,15 @@ class SyncWorker:
             return None
         return "signed time not trusted: unknown key after a refresh"
 
-    def unknown_key(self, kid: str) -> None:
-        """The app met a code signed by a key we lack: fetch the keys soon (rate-limited)."""
-        if self.keys is not None and kid not in self.keys.keys:
-            self.keys.note_unknown(kid)
-            self.wake()
+    def unknown_key(self, kid: str) -> bool:
+        """The app met a code signed by a key we lack: fetch the keys soon (rate-limited by
+        the KeyCache). True when a fetch is coming now (online and not rate-limited), so the
+        caller may wait for `keys.generation` to change before its refusal is final."""
+        if self.keys is None or kid in self.keys.keys:
+            return False
+        self.keys.note_unknown(kid)
+        self.wake()
+        return self.status.current.online and self.keys.due(self.clock.monotonic())
 
     def check_stand(self) -> str | None:
         """Payments to the printed stand since the cursor, handed to the app. A platform that
