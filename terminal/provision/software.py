@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from terminal import __version__
+from terminal.provision.files import atomic_symlink
 from terminal.provision.system import ProvisionError
 
 # What a release carries of the source tree.
@@ -104,16 +105,7 @@ def _make_venv(release: Path, *, reuse_deps: bool, wheels: Path | None) -> None:
 
 def switch_current(opt: Path, name: str) -> bool:
     """Points `current` at releases/<name> (atomic rename of a new link); True if it moved."""
-    link = opt / "current"
-    target = Path("releases") / name
-    if link.is_symlink() and Path(os.readlink(link)) == target:
-        return False
-    temporary = opt / f".current.{os.getpid()}"
-    if temporary.is_symlink() or temporary.exists():
-        temporary.unlink()
-    temporary.symlink_to(target)
-    os.replace(temporary, link)
-    return True
+    return atomic_symlink(opt / "current", Path("releases") / name)
 
 
 def _run(argv: list[str], what: str) -> None:

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from terminal.provision import devicefile, identity, services, software
-from terminal.provision.files import atomic_write
+from terminal.provision.files import atomic_symlink, atomic_write
 from terminal.provision.layout import (
     DEVICE_FILE,
     ETC_DIR,
@@ -312,15 +312,7 @@ COMMAND_LINK = Path("/usr/local/bin/qr-terminal")
 def _command_link(run: Run) -> bool:
     """`qr-terminal` on the PATH, following `current` (so updates move it too)."""
     link = under(run.options.root, COMMAND_LINK)
-    target = OPT_DIR / "current" / "venv" / "bin" / "qr-terminal"
-    if link.is_symlink() and Path(os.readlink(link)) == target:
-        return False
-    link.parent.mkdir(parents=True, exist_ok=True)
-    temporary = link.with_name(f".qr-terminal.{os.getpid()}")
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(target)
-    os.replace(temporary, link)
-    return True
+    return atomic_symlink(link, OPT_DIR / "current" / "venv" / "bin" / "qr-terminal")
 
 
 def step_config(run: Run, state: dict) -> str:
