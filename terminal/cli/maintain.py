@@ -49,12 +49,10 @@ def _close(args: argparse.Namespace) -> int:
 
 
 def _diagnostics(args: argparse.Namespace) -> int:
-    import os
     import socket
-    import subprocess
 
     from terminal.config.loader import default_device_file
-    from terminal.provision.diagnostics import collect
+    from terminal.provision.diagnostics import collect, selftest_output
     from terminal.provision.layout import DEVICE_FILE, under
 
     if args.root is not None and not args.root.is_dir():
@@ -76,14 +74,12 @@ def _diagnostics(args: argparse.Namespace) -> int:
     if device is not None:
         selftest += ["--device", str(device)]
 
-    def selftest_json() -> str:
+    try:
         # A child process: as root it acts as the key's owner, as the service does.
-        result = subprocess.run(
-            selftest, capture_output=True, text=True, timeout=120, env=dict(os.environ)
-        )
-        return result.stdout or result.stderr
-
-    members = collect(out, device, args.root, selftest_json)
+        members = collect(out, device, args.root, lambda: selftest_output(selftest))
+    except FileExistsError:
+        print(f"error: {out} exists; choose another --out", file=sys.stderr)
+        return 2
     print(f"{out}: {', '.join(members)}")
     print("no key, token or signed record is inside; send this file to support")
     return 0

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from terminal import __version__
 from terminal.config.schema import GpioConfig
+from terminal.provision.files import create_new
 from terminal.provision.layout import MAIN_UNIT, OPT_DIR, TIMERS, StateFiles, under
 
 LOG_SINCE = "-3d"
@@ -89,6 +90,20 @@ def _run(argv: list[str], timeout: float = 30) -> str:
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"({' '.join(argv)} failed: {error})\n"
     return result.stdout + (f"\n(stderr)\n{result.stderr}" if result.stderr.strip() else "")
+
+
+def selftest_output(argv: list[str], timeout_s: float = 120) -> str:
+    """The selftest's JSON (or what it said instead): a hang or a failure to start is written
+    into the archive, never a reason to have no archive."""
+    try:
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout_s, env=dict(os.environ)
+        )
+    except subprocess.TimeoutExpired:
+        return f"(the selftest timed out after {timeout_s:g} s)\n"
+    except OSError as error:
+        return f"(the selftest did not start: {error})\n"
+    return result.stdout or result.stderr
 
 
 def logs() -> str:
@@ -208,7 +223,8 @@ def collect(
     selftest_json: Callable[[], str],
     journal: Callable[[], str] = logs,
 ) -> list[str]:
-    """Writes the archive (via a temporary file, so a failure leaves none); returns its members."""
+    """Writes the archive (whole or not at all, readable by its owner only, never over an
+    existing file: FileExistsError); returns its members."""
     from terminal.config.loader import ConfigError, load_config, render_effective
     from terminal.provision.steps import ProvisionedPaths
 
@@ -231,17 +247,12 @@ def collect(
     members["hardware.txt"] = hardware()
     members["logs.txt"] = journal()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with tarfile.open(temporary, "w:gz") as archive:
-            for name, text in members.items():
-                data = redact(text).encode()
-                info = tarfile.TarInfo(f"qr-terminal-diagnostics-{stamp}/{name}")
-                info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
-                archive.addfile(info, io.BytesIO(data))
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as archive:
+        for name, text in members.items():
+            data = redact(text).encode()
+            info = tarfile.TarInfo(f"qr-terminal-diagnostics-{stamp}/{name}")
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+            archive.addfile(info, io.BytesIO(data))
+    create_new(out, packed.getvalue(), 0o600)  # 0600 from the start; never over a file
     return sorted(members)

@@ -61,6 +61,19 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, *, keep_backup: boo
     fsync_directory(path.parent)
 
 
+def create_new(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Creates `path` whole or not at all, and never over an existing file (FileExistsError):
+    the data is written and synced under a temporary name, then linked to `path`."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write_new(temporary, data, mode)
+    try:
+        os.link(temporary, path)  # fails if `path` exists: no check-then-write race
+    finally:
+        temporary.unlink(missing_ok=True)
+    fsync_directory(path.parent)
+
+
 def _backup(path: Path) -> None:
     backup = path.with_name(path.name + ".bak")
     backup.unlink(missing_ok=True)

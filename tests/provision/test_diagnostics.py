@@ -12,7 +12,7 @@ import pytest
 
 from terminal.cli import main
 from terminal.ledger.store import Ledger
-from terminal.provision.diagnostics import collect, redact
+from terminal.provision.diagnostics import collect, redact, selftest_output
 from terminal.provision.layout import DEVICE_FILE, StateFiles, under
 from terminal.provision.steps import ProvisionedPaths
 from terminal.signing import DeviceKey
@@ -184,3 +184,18 @@ def test_redacted_json_stays_json():
 def test_a_secret_after_another_setting_on_a_log_line_is_hidden():
     line = "sync: status=ok pin=4821 next=1"
     assert redact(line) == "sync: status=ok pin=[redacted] next=1"
+
+
+def test_an_archive_never_replaces_a_file_already_there(tree, tmp_path):
+    root, *_ = tree
+    out = tmp_path / "taken.tar.gz"
+    out.write_bytes(b"someone else's file")
+    with pytest.raises(FileExistsError):
+        collect(out, None, root, selftest_json=lambda: "{}", journal=lambda: "")
+    assert out.read_bytes() == b"someone else's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.tar.gz"]
+
+
+def test_a_hanging_or_missing_selftest_still_gives_an_archive_member(tmp_path):
+    assert "timed out after 0.2 s" in selftest_output(["sleep", "30"], timeout_s=0.2)
+    assert "did not start" in selftest_output([str(tmp_path / "no-such-binary")])
