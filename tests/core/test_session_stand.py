@@ -102,3 +102,50 @@ def test_a_sale_record_naming_a_stand_is_a_stand_entry(charge_id, kind):
         txn_id, "SIM-1", 1, GENESIS_HASH, "sale", "mpm", 5_000, {}, refs, 1, True, False
     )
     assert entry_from_record(record).kind == kind
+
+
+def _names():
+    from hypothesis import strategies as st
+
+    return st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ ", min_size=1, max_size=20).map(str.strip)
+
+
+def test_read_back_for_any_serial_and_name():
+    from dataclasses import replace
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from terminal.core.session.stand import read_stand_qr, verify_stand_qr
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(1, 999_999), _names().filter(bool))
+    def check(serial, name):
+        stand = replace(STAND, serial=serial, name_en=name)
+        payload = build_stand_qr(stand, KEY.sign)
+        assert read_stand_qr(payload)[0] == stand
+        assert verify_stand_qr(payload, _bound) == stand
+
+    check()
+
+
+def test_any_changed_character_is_refused():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from terminal.core.session.stand import verify_stand_qr
+
+    payload = build_stand_qr(STAND, KEY.sign)
+    body = payload[:-4]  # the CRC is recomputed: only the layout and signature can tell
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(0, len(body) - 1), st.sampled_from("0123456789AZaz-_ "))
+    def check(index, char):
+        if body[index] == char:
+            return
+        changed = body[:index] + char + body[index + 1 :]
+        with pytest.raises(StandError):
+            verify_stand_qr(changed + emv.crc_hex(changed), _bound)
+
+    check()
+
