@@ -148,4 +148,3 @@ def test_any_changed_character_is_refused():
             verify_stand_qr(changed + emv.crc_hex(changed), _bound)
 
     check()
-
