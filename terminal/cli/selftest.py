@@ -43,11 +43,12 @@ def _state_dir(device_file: Path | None) -> Path:
     """The state directory the configuration names (the default one if it does not load:
     the selftest then reports the configuration itself)."""
     from terminal.config.loader import ConfigError, load_config
+    from terminal.provision.layout import STATE_DIR
 
     try:
         return Path(load_config(device_file=device_file).config.paths.state_dir)
     except ConfigError:
-        return Path("/var/lib/qr-terminal")
+        return Path(STATE_DIR)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -68,9 +69,9 @@ def _run(args: argparse.Namespace) -> int:
     device_checks = None if args.no_devices else _device_checks()
     held = device_checks is not None and args.root is None and not args.devices_anyway
     if held:
-        from terminal.provision.maintenance import service_running
+        from terminal.provision.maintenance import service_seen_running
 
-        held = service_running()
+        held = service_seen_running()
         device_checks = None if held else device_checks
     inputs = Inputs(
         device_file=device_file,

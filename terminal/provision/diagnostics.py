@@ -26,7 +26,14 @@ from pathlib import Path
 from terminal import __version__
 from terminal.config.schema import GpioConfig
 from terminal.provision.files import create_new
-from terminal.provision.layout import MAIN_UNIT, OPT_DIR, TIMERS, StateFiles, under
+from terminal.provision.layout import (
+    MAIN_UNIT,
+    OPT_DIR,
+    TIMERS,
+    ProvisionedPaths,
+    StateFiles,
+    under,
+)
 
 LOG_SINCE = "-3d"
 LOG_LINES = 20000
@@ -226,7 +233,6 @@ def collect(
     """Writes the archive (whole or not at all, readable by its owner only, never over an
     existing file: FileExistsError); returns its members."""
     from terminal.config.loader import ConfigError, load_config, render_effective
-    from terminal.provision.steps import ProvisionedPaths
 
     members: dict[str, str] = {}
     try:

@@ -12,6 +12,7 @@ DEVICE_FILE = ETC_DIR / "device.toml"
 OPT_DIR = Path("/opt/qr-terminal")
 UNIT_DIR = Path("/etc/systemd/system")
 SERVICE_USER = "qr-terminal"
+STATE_DIR = "/var/lib/qr-terminal"  # the service user's home; [paths] state_dir by default
 MAIN_UNIT = "qr-terminal.service"
 TIMERS = ("qr-terminal-day-close.timer", "qr-terminal-cert-renew.timer")
 
@@ -19,6 +20,16 @@ TIMERS = ("qr-terminal-day-close.timer", "qr-terminal-cert-renew.timer")
 PLATFORM_CA = "platform-ca.pem"  # the platform's CA: trust anchor for its server and our cert
 PLATFORM_KEYS = "platform-keys.json"  # the platform's JWKS, refreshed by sync
 ENROLLMENT = "enrollment.json"  # device id, platform URL, when: what provisioning did
+
+
+class ProvisionedPaths:
+    """The [paths] provisioning writes into device.toml: the defaults, in STATE_DIR. Also what
+    the selftest and diagnostics assume when the configuration does not load."""
+
+    state_dir = STATE_DIR
+    database = "terminal.db"
+    device_key = "device-key.pem"
+    device_cert = "device-cert.pem"
 
 
 def under(root: Path | None, path: Path | str) -> Path:

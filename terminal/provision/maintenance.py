@@ -120,21 +120,34 @@ def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
 # (a unit systemd does not know also reads "inactive"). Anything else, "deactivating" included,
 # and no answer at all, counts as running: a second writer beside the app breaks its next sale.
 STOPPED = ("inactive", "failed")
+RUNNING = ("active", "activating", "reloading")
 SYSTEMCTL_TIMEOUT_S = 10.0
 
 
-def service_running(unit: str = MAIN_UNIT, timeout_s: float = SYSTEMCTL_TIMEOUT_S) -> bool:
-    """Whether systemd may be running the terminal (then it is the ledger's only writer).
-    Fails safe: a missing systemctl, a D-Bus error, a hang or an unknown answer mean yes."""
+def service_state(unit: str = MAIN_UNIT, timeout_s: float = SYSTEMCTL_TIMEOUT_S) -> str | None:
+    """`systemctl is-active`'s answer ("" when it said nothing), or None if it could not be
+    asked (no systemctl, it did not start, it hung)."""
     if shutil.which("systemctl") is None:
-        return True
+        return None
     try:
         result = subprocess.run(
             ["systemctl", "is-active", unit], capture_output=True, text=True, timeout=timeout_s
         )
     except (OSError, subprocess.TimeoutExpired):
-        return True
-    return result.stdout.strip() not in STOPPED
+        return None
+    return result.stdout.strip()
+
+
+def service_running(unit: str = MAIN_UNIT, timeout_s: float = SYSTEMCTL_TIMEOUT_S) -> bool:
+    """Whether systemd may be running the terminal (then it is the ledger's only writer).
+    Fails safe: a missing systemctl, a D-Bus error, a hang or an unknown answer mean yes."""
+    return service_state(unit, timeout_s) not in STOPPED
+
+
+def service_seen_running(unit: str = MAIN_UNIT) -> bool:
+    """Whether systemd says the terminal runs (so it holds the devices): for the selftest,
+    which opens the devices itself unless it knows they are taken."""
+    return service_state(unit) in RUNNING
 
 
 def close_day(files: StateFiles, device_id: str, now_ms: int, synced: bool, running: bool) -> str:

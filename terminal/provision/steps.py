@@ -18,7 +18,9 @@ from terminal.provision.layout import (
     ETC_DIR,
     OPT_DIR,
     SERVICE_USER,
+    STATE_DIR,
     UNIT_DIR,
+    ProvisionedPaths,
     StateFiles,
     under,
 )
@@ -46,7 +48,6 @@ STEPS = (
     ("자가 진단", "selftest"),
 )
 CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-STATE_DIR = "/var/lib/qr-terminal"
 
 
 @dataclass
@@ -86,15 +87,6 @@ class Run:
 
     def changed(self, what: str) -> None:
         self.changes.append(what)
-
-
-class ProvisionedPaths:
-    """The [paths] provisioning writes: the defaults, in the one state directory."""
-
-    state_dir = STATE_DIR
-    database = "terminal.db"
-    device_key = "device-key.pem"
-    device_cert = "device-cert.pem"
 
 
 def normalise_code(code: str) -> str:

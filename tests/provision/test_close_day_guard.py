@@ -10,7 +10,7 @@ import pytest
 
 from terminal.cli import main
 from terminal.ledger.health import check_database
-from terminal.provision.maintenance import CLOSE_REQUEST, service_running
+from terminal.provision.maintenance import CLOSE_REQUEST, service_running, service_seen_running
 from tests.ledger.helpers import sale
 from tests.selftest.helpers import provisioned
 
@@ -65,3 +65,20 @@ def test_cli_leaves_the_request_when_systemd_cannot_be_asked(tmp_path, monkeypat
     assert "asked the running terminal" in capsys.readouterr().out
     assert (terminal.state / CLOSE_REQUEST).is_file()
     assert check_database(terminal.database).since_close == 1  # the ledger was not opened
+
+
+@pytest.mark.parametrize(
+    ("body", "seen"),
+    [("echo active", True), ("echo inactive; exit 3", False), (BUS_FAILURE, False)],
+)
+def test_the_selftest_leaves_devices_alone_only_when_systemd_says_it_runs(
+    tmp_path, monkeypatch, body, seen
+):
+    monkeypatch.setenv("PATH", str(fake_systemctl(tmp_path / "bin", body)))
+    assert service_seen_running() is seen
+
+
+def test_without_systemctl_the_selftest_opens_the_devices(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert service_seen_running() is False

@@ -13,8 +13,7 @@ import pytest
 from terminal.cli import main
 from terminal.ledger.store import Ledger
 from terminal.provision.diagnostics import collect, redact, selftest_output
-from terminal.provision.layout import DEVICE_FILE, StateFiles, under
-from terminal.provision.steps import ProvisionedPaths
+from terminal.provision.layout import DEVICE_FILE, ProvisionedPaths, StateFiles, under
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
 from tests.ledger.helpers import T0, sale

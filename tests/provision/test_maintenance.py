@@ -12,14 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from terminal.cli import main
 from terminal.ledger.health import check_database
-from terminal.provision.layout import StateFiles
+from terminal.provision.layout import ProvisionedPaths, StateFiles
 from terminal.provision.maintenance import (
     CLOSE_REQUEST,
     MaintenanceError,
     close_day,
     renew_certificate,
 )
-from terminal.provision.steps import ProvisionedPaths
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
 from terminal.sync.client import PlatformClient

@@ -13,8 +13,7 @@ from terminal.cli import main
 from terminal.ledger.health import check_database
 from terminal.ledger.store import Ledger
 from terminal.provision import software
-from terminal.provision.layout import StateFiles
-from terminal.provision.steps import ProvisionedPaths
+from terminal.provision.layout import ProvisionedPaths, StateFiles
 from terminal.signing import DeviceKey
 from terminal.sim.platform.server import PlatformServer
 from tests.conftest import REPO
