@@ -12,7 +12,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from terminal.ledger.certs import device_id_of
+from terminal.ledger.certs import device_id_of, find_issuer, load_certificates
 from terminal.provision.files import atomic_write
 from terminal.provision.layout import MAIN_UNIT, StateFiles
 from terminal.signing import DeviceKey
@@ -76,11 +76,14 @@ def renew_certificate(
 
 def _current_certificate(files: StateFiles) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificates(files.cert.read_bytes())[0]
-    except (OSError, ValueError, IndexError) as error:
-        why = error.strerror if isinstance(error, OSError) else "not a PEM certificate"
+        return load_certificates(files.cert, "device")[0]
+    except OSError as error:
         raise MaintenanceError(
-            f"{files.cert}: {why}; re-enroll: sudo scripts/provision --reenroll"
+            f"{files.cert}: {error.strerror}; re-enroll: sudo scripts/provision --reenroll"
+        ) from None
+    except ValueError:
+        raise MaintenanceError(
+            f"{files.cert}: not a PEM certificate; re-enroll: sudo scripts/provision --reenroll"
         ) from None
 
 
@@ -102,18 +105,14 @@ def _checked_renewal(
         )
     if fresh.not_valid_after_utc <= now:
         raise MaintenanceError(f"the renewed certificate has already expired; {kept}")
-    anchors = x509.load_pem_x509_certificates(platform_ca.read_bytes())
-    if not any(_issued_by(fresh, anchor) for anchor in anchors):
+    try:
+        anchors = load_certificates(platform_ca, "platform CA")
+    except (OSError, ValueError) as error:
+        raise MaintenanceError(f"no platform CA to check it against ({error}); {kept}") from None
+    authority, _ = find_issuer(fresh, anchors)
+    if authority is None:
         raise MaintenanceError(f"the renewed certificate is not from the platform CA; {kept}")
     return fresh
-
-
-def _issued_by(certificate: x509.Certificate, anchor: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(anchor)
-    except Exception:  # InvalidSignature, ValueError, TypeError: not this anchor
-        return False
-    return True
 
 
 # The only answers of `systemctl is-active` that mean the terminal cannot be writing its ledger

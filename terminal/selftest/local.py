@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
+from terminal.ledger.certs import find_issuer, load_certificates
 from terminal.ledger.health import DatabaseUnreadable, LedgerHealth, check_database
 from terminal.selftest.report import FAIL, OK, WARN, Result
 from terminal.signing import DeviceKey, KeyFileError
@@ -37,10 +37,6 @@ def configuration(problems: list[str] | None, source: str) -> Result:
     return Result("config", "설정", "configuration", OK, "유효", "valid", facts={"source": source})
 
 
-def load_certificates(path: Path) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(path.read_bytes())
-
-
 def key_matches_certificate(key_path: Path, cert_path: Path) -> Result:
     title = ("기기 키", "device key")
     fix_ko = "기기를 다시 등록하세요: sudo scripts/provision --reenroll (키는 유지)"
@@ -58,7 +54,7 @@ def key_matches_certificate(key_path: Path, cert_path: Path) -> Result:
             fix_en="provision the device: sudo scripts/provision",
         )
     try:
-        certificate = load_certificates(cert_path)[0]
+        certificate = load_certificates(cert_path, "device")[0]
     except (OSError, ValueError) as error:
         return Result(
             "key",
@@ -95,7 +91,7 @@ def certificate_validity(cert_path: Path, ca_path: Path, now_ms: int) -> Result:
     renew_ko = "인증서를 갱신하세요: sudo -u qr-terminal qr-terminal maintain renew-cert"
     renew_en = "renew it: sudo -u qr-terminal qr-terminal maintain renew-cert"
     try:
-        certificate = load_certificates(cert_path)[0]
+        certificate = load_certificates(cert_path, "device")[0]
     except (OSError, ValueError) as error:
         return Result(
             "certificate",
@@ -165,16 +161,11 @@ def certificate_validity(cert_path: Path, ca_path: Path, now_ms: int) -> Result:
 
 def _issued_by_platform(certificate: x509.Certificate, ca_path: Path) -> str | None:
     try:
-        anchors = load_certificates(ca_path)
+        anchors = load_certificates(ca_path, "platform CA")
     except (OSError, ValueError) as error:
         return f"no platform CA to check against ({error})"
-    for anchor in anchors:
-        try:
-            certificate.verify_directly_issued_by(anchor)
-            return None
-        except (InvalidSignature, ValueError, TypeError):
-            continue
-    return f"not issued by the platform CA in {ca_path}"
+    authority, _ = find_issuer(certificate, anchors)
+    return None if authority is not None else f"not issued by the platform CA in {ca_path}"
 
 
 def free_disk(state_dir: Path) -> Result:

@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.x509.oid import NameOID
-
 from terminal.config.loader import ConfigError, load_config
 from terminal.hw.device import DeviceCheck
+from terminal.ledger.certs import device_id_of, load_certificates
 from terminal.provision.layout import StateFiles
 from terminal.selftest import local, remote
 from terminal.selftest.clock import ntp_synchronised
@@ -82,12 +81,10 @@ def run(inputs: Inputs) -> list[Result]:
 def _device_id(cert_path: Path, fallback: str) -> str:
     """The platform knows the device by its certificate's CN (set at enrollment)."""
     try:
-        names = local.load_certificates(cert_path)[0].subject.get_attributes_for_oid(
-            NameOID.COMMON_NAME
-        )
+        named = device_id_of(load_certificates(cert_path, "device")[0])
     except (OSError, ValueError):
         return fallback
-    return str(names[0].value) if names else fallback
+    return named or fallback
 
 
 def _skip(check: str, title: tuple[str, str], ko: str, en: str) -> Result:
