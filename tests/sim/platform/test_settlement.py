@@ -4,8 +4,10 @@ already (online anywhere, or offline in an earlier record) is stored but flagged
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import urllib.request
 
 from terminal.core.ids import uuid7
 from terminal.sim.platform.settlement import flagged
@@ -127,3 +129,26 @@ def test_online_sales_and_mpm_records_are_not_settled_again(server, device):
     assert result["status"] == "accepted" and "flag" not in result
     assert server.call(balance, wallet) == 100_000 - 10_000 + 1_100
     assert server.call(flagged, device.device_id)["counts"] == {}
+
+
+def test_the_operator_reads_the_flagged_sales_from_the_admin_port(server, device):
+    chain = Chain(device)
+    [result] = chain.upload(chain.offline_sale(123, 2_000))
+    assert result["flag"] == "unknown_token"
+    with urllib.request.urlopen(server.admin_url + "/admin/flagged", timeout=10) as answer:
+        everything = json.loads(answer.read())
+    with urllib.request.urlopen(
+        server.admin_url + f"/admin/devices/{device.device_id}", timeout=10
+    ) as answer:
+        mine = json.loads(answer.read())["flagged"]
+    assert mine["counts"] == {"unknown_token": 1}
+    assert mine["sales"] == [
+        {
+            "device_id": device.device_id,
+            "txn_id": result["id"],
+            "token_id": "123",
+            "amount": 2_000,
+            "flag": "unknown_token",
+        }
+    ]
+    assert mine["sales"][0] in everything["sales"]
