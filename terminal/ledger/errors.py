@@ -21,6 +21,13 @@ class LedgerCorrupt(LedgerError):
     message_ko = "거래 저장소가 손상되었습니다. 기술 지원에 연락하세요."
 
 
+class LedgerMissing(LedgerError):
+    """The journal this terminal started is gone (file deleted or emptied): starting a new one
+    silently would restart the counter at 1 and lose the history. Restore it, or re-enrol."""
+
+    message_ko = "거래 기록(원장)이 없어졌습니다. 백업에서 복구하거나 기기를 다시 등록하세요."
+
+
 class LedgerFull(LedgerError):
     """The disk is full: the sale was refused and nothing was written. Free space, then retry."""
 

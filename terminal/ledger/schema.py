@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import time
 from pathlib import Path
 
-from terminal.ledger.errors import LedgerCorrupt, SchemaTooNew, read_only, translate
+from terminal.ledger.errors import (
+    LedgerCorrupt,
+    LedgerMissing,
+    SchemaTooNew,
+    read_only,
+    translate,
+)
 
 # Each entry moves the schema from version N to N+1. Append only; never edit a shipped one.
 MIGRATIONS = [
@@ -61,6 +70,8 @@ def connect(path: Path) -> sqlite3.Connection:
     The connection may be used from any thread (check_same_thread=False): the Ledger serializes
     every use with its own lock (see terminal/ledger/store.py)."""
     existed = path.exists() and path.stat().st_size > 0
+    if not existed:
+        refuse_a_lost_journal(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -85,6 +96,8 @@ def connect(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         migrate(connection)
+        if not started_marker(path).exists():  # new, or made before the marker existed
+            mark_journal_started(path)
     except sqlite3.Error as error:
         connection.close()
         raise translate(error, path) from None
@@ -92,6 +105,39 @@ def connect(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def started_marker(path: Path) -> Path:
+    """Beside the database: says a journal was started here, and when. It outlives a deleted or
+    emptied database file, so the loss is noticed instead of a new journal starting at seq 1.
+    (Moving a journal aside on purpose, e.g. provisioning's --rekey, moves this too.)"""
+    return path.with_name(path.name + ".started")
+
+
+def refuse_a_lost_journal(path: Path) -> None:
+    marker = started_marker(path)
+    if not marker.exists():
+        return
+    try:
+        when = json.loads(marker.read_text(encoding="utf-8")).get("started", "?")
+    except (OSError, ValueError, AttributeError):
+        when = "?"
+    raise LedgerMissing(
+        f"{path} is missing or empty, but this terminal started its journal there ({when}; "
+        f"see {marker}): restore the database from a backup; to start a new journal on "
+        "purpose, re-enrol with a new key (scripts/provision --rekey)"
+    )
+
+
+def mark_journal_started(path: Path) -> None:
+    marker = started_marker(path)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    descriptor = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        os.write(descriptor, json.dumps({"started": stamp}).encode() + b"\n")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def migrate(connection: sqlite3.Connection) -> None:

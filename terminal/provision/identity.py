@@ -227,7 +227,8 @@ def retire(files: StateFiles, now_ms: int) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=False)
     database = files.database
     candidates = [files.enrollment, files.key, files.cert]
-    candidates += [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    companions = ("-wal", "-shm", ".started")  # .started: see terminal/ledger/schema.py
+    candidates += [database, *(database.with_name(database.name + s) for s in companions)]
     for path in candidates:
         if path.exists():
             os.replace(path, folder / path.name)

@@ -16,6 +16,7 @@ from terminal.ledger.errors import (
     LedgerConstraint,
     LedgerCorrupt,
     LedgerFull,
+    LedgerMissing,
     LedgerReadOnly,
     RefundRefused,
     TokenReplayed,
@@ -23,6 +24,7 @@ from terminal.ledger.errors import (
 from terminal.ledger.schema import SCHEMA_VERSION, connect
 from terminal.ledger.store import payload_record
 from terminal.ledger.verify import verify_export
+from terminal.signing import DeviceKey
 from tests.ledger.helpers import (
     DEVICE,
     T0,
@@ -299,3 +301,33 @@ def test_an_online_sale_keeps_the_id_the_platform_authorized_it_by(tmp_path):
             offline=False, token_id="T10", txn_id="not-a-uuid",
         )  # fmt: skip
     assert ledger.queue()[0] == 1  # the refused call wrote nothing
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_lost_journal_is_refused_not_silently_restarted_at_seq_1(tmp_path, how):
+    """Hostile test: a deleted or 0-byte terminal.db used to become a new, empty journal."""
+    key = DeviceKey.generate()
+    ledger = open_ledger(tmp_path, key)
+    sale(ledger, 1000)
+    ledger.close()
+    database = tmp_path / "terminal.db"
+    for companion in (database, tmp_path / "terminal.db-wal", tmp_path / "terminal.db-shm"):
+        companion.unlink(missing_ok=True)
+    if how == "emptied":
+        database.write_bytes(b"")
+    with pytest.raises(LedgerMissing, match="restore the database"):
+        open_ledger(tmp_path, key)
+    assert not database.exists() or database.stat().st_size == 0  # nothing created over it
+
+
+def test_a_journal_moved_aside_with_its_marker_starts_anew(tmp_path):
+    ledger = open_ledger(tmp_path)
+    sale(ledger, 1000)
+    ledger.close()
+    aside = tmp_path / "retired"
+    aside.mkdir()
+    for name in ("terminal.db", "terminal.db-wal", "terminal.db-shm", "terminal.db.started"):
+        if (tmp_path / name).exists():
+            (tmp_path / name).rename(aside / name)
+    fresh = open_ledger(tmp_path)
+    assert sale(fresh, 500).record.seq == 1
