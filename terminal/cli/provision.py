@@ -21,7 +21,7 @@ def _validate(args: argparse.Namespace) -> str | None:
     """Why these arguments cannot work (checked before anything is touched), or None."""
     from cryptography import x509
 
-    from terminal.provision.steps import CODE, normalise_code
+    from terminal.provision.enroll_step import CODE, normalise_code
 
     if args.root is None and not args.dry_run and os.geteuid() != 0:
         return "provisioning changes the system: run it with sudo (or use --root DIR / --dry-run)"

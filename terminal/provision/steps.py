@@ -4,15 +4,14 @@ the summary says what changed, or that nothing did."""
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
-from terminal.provision import devicefile, identity, services, software
-from terminal.provision.files import atomic_symlink, atomic_write
+from terminal.provision import services, software
+from terminal.provision.config_step import step_config
+from terminal.provision.enroll_step import step_enroll, step_key
+from terminal.provision.files import atomic_symlink
 from terminal.provision.layout import (
     DEVICE_FILE,
     ETC_DIR,
@@ -29,7 +28,6 @@ from terminal.provision.system import (
     ProvisionError,
     apt_packages,
     check_host,
-    device_serial,
     existing_groups,
     missing_packages,
     read_host,
@@ -47,7 +45,6 @@ STEPS = (
     ("서비스 시작", "starting the services"),
     ("자가 진단", "selftest"),
 )
-CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 
 
 @dataclass
@@ -87,10 +84,6 @@ class Run:
 
     def changed(self, what: str) -> None:
         self.changes.append(what)
-
-
-def normalise_code(code: str) -> str:
-    return code.strip().upper().replace(" ", "")
 
 
 def provision(options: Options, out=None) -> int:
@@ -139,92 +132,6 @@ def step_system(run: Run, state: dict) -> str:
     extra = f", cameras: {' '.join(cameras) or 'none found'}" if host.raspberry_pi else ""
     warning = f" (warning: {'; '.join(problems)})" if problems else ""
     return f"확인 / ok: {host.describe()}{extra}{warning}"
-
-
-def step_key(run: Run, state: dict) -> str:
-    files = run.files
-    if run.options.rekey:
-        # The old key and ledger are moved aside only once the new key is enrolled (step 3).
-        key = identity.DeviceKey.generate()
-        state["key"], state["key_is_new"], state["retire"] = key, True, True
-        return f"새 키 생성 / new key made (--rekey): {key.kid}; the old one goes after enrollment"
-    if files.key.exists():
-        key = identity.load_key(files.key)
-        state["key"], state["key_is_new"] = key, False
-        return f"유지 / kept: {key.kid} (never replaced without --rekey)"
-    key = identity.DeviceKey.generate()
-    state["key"], state["key_is_new"] = key, True
-    return f"새 키 생성 / new key made on this device: {key.kid} (saved with the certificate)"
-
-
-def step_enroll(run: Run, state: dict) -> str:
-    options, files = run.options, run.files
-    present = identity.current_identity(files)
-    url = options.platform or (present.platform if present else None)
-    wanted = options.reenroll or options.rekey or state["key_is_new"] or present is None
-    if present is not None and options.platform and options.platform != present.platform:
-        wanted = True
-    state["url"] = url
-    if not wanted:
-        state["identity"] = present
-        return (
-            f"변경 없음 / unchanged: enrolled as {present.device_id} at {present.platform}, "
-            f"certificate until {present.not_after:%Y-%m-%d}"
-        )
-    if not url:
-        raise ProvisionError(
-            "no platform URL",
-            "run again with --platform https://…",
-            code=2,
-            ko="플랫폼 주소가 없습니다",
-            next_ko="--platform https://… 를 붙여 다시 실행하세요",
-        )
-    ca = options.platform_ca or (files.platform_ca if files.platform_ca.exists() else None)
-    if ca is None:
-        raise ProvisionError(
-            "no platform CA certificate",
-            "run again with --platform-ca FILE",
-            code=2,
-            ko="플랫폼 CA 인증서가 없습니다",
-            next_ko="--platform-ca 파일을 붙여 다시 실행하세요",
-        )
-    code = options.code
-    if code is None and options.prompt is not None:
-        code = options.prompt("일회용 등록 코드 / one-time enrollment code: ")
-    if not code:
-        raise ProvisionError(
-            "an enrollment code is needed",
-            "run again with --code PPPP-SSSS-SSSS",
-            code=2,
-            ko="등록 코드가 필요합니다",
-            next_ko="--code PPPP-SSSS-SSSS 를 붙여 다시 실행하세요",
-        )
-    code = normalise_code(code)
-    if not CODE.match(code):
-        raise ProvisionError(
-            f"{code!r} is not an enrollment code (PPPP-SSSS-SSSS)",
-            "check the code on the platform screen and run again",
-            code=2,
-            ko=f"{code!r}는 등록 코드 형식(PPPP-SSSS-SSSS)이 아닙니다",
-            next_ko="플랫폼 화면의 코드를 확인하고 다시 실행하세요",
-        )
-    serial = options.serial or device_serial()
-    enrollment = identity.enroll(url, ca, code, state["key"], serial)
-    staging = files.state_dir.parent / f".qr-terminal-staging-{os.getpid()}"
-    files.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # --rekey: the old identity goes aside only once the new one is staged (write_identity).
-    retire = partial(identity.retire, files, options.now_ms) if state.get("retire") else None
-    folder = identity.write_identity(
-        files, staging, state["key"], state["key_is_new"], enrollment, url, options.now_ms, retire
-    )
-    if folder is not None:
-        run.changed(f"old key, certificate and ledger moved to {folder}")
-    state["enrollment"], state["serial"] = enrollment, serial
-    state["identity"] = identity.current_identity(files)
-    run.changed(f"enrolled as {enrollment.device_id}")
-    return f"등록 완료 / enrolled: device {enrollment.device_id}, merchant " + str(
-        enrollment.merchant.get("name_ko", enrollment.merchant.get("id", "?"))
-    )
 
 
 def step_packages(run: Run, state: dict) -> str:
@@ -305,116 +212,6 @@ def _command_link(run: Run) -> bool:
     """`qr-terminal` on the PATH, following `current` (so updates move it too)."""
     link = under(run.options.root, COMMAND_LINK)
     return atomic_symlink(link, OPT_DIR / "current" / "venv" / "bin" / "qr-terminal")
-
-
-def step_config(run: Run, state: dict) -> str:
-    present = state["identity"]
-    enrollment = state.get("enrollment")
-    existing = devicefile.read_existing(run.device_file)
-    if enrollment is not None:
-        merchant, issuer = dict(enrollment.merchant), str(enrollment.config.get("issuer", ""))
-        serial = state["serial"]
-    else:  # not enrolled in this run: keep what the device file says
-        merchant = dict((existing or {}).get("merchant", {}))
-        issuer = str((existing or {}).get("device", {}).get("issuer", ""))
-        serial = str((existing or {}).get("device", {}).get("serial", "")) or device_serial()
-    text = devicefile.render(
-        existing,
-        device_id=present.device_id,
-        serial=serial,
-        issuer=issuer or "incheon",
-        merchant=merchant,
-        platform_url=present.platform,
-        state_dir=STATE_DIR,
-        raspberry_pi=state["host"].raspberry_pi,
-    )
-    changed = _write_if_different(run.device_file, text, mode=0o640)
-    config = _check_config(run.device_file, run.opt)
-    if _printer_rule(run, config):
-        changed = True
-        run.changed(f"udev rule {PRINTER_RULE.name}")
-    state["config_changed"] = changed
-    owners = _ownership(run)
-    if not changed and not owners:
-        return f"변경 없음 / unchanged: {run.device_file}"
-    if changed:
-        run.changed(f"wrote {run.device_file}")
-    return f"기록 / written: {run.device_file}" if changed else "소유권 정리 / ownership fixed"
-
-
-PRINTER_RULE = Path("/etc/udev/rules.d/60-qr-terminal-printer.rules")
-
-
-def _printer_rule(run: Run, config) -> bool:
-    """A USB receipt printer's device node belongs to root; this rule gives it to group lp
-    (the service user is in lp). Written only for printer.backend = "usb"; True if changed."""
-    rule = under(run.options.root, PRINTER_RULE)
-    if config.printer.backend != "usb":
-        return False
-    text = (
-        "# Written by scripts/provision: the receipt printer for the qr-terminal user (group lp).\n"
-        f'SUBSYSTEM=="usb", ATTRS{{idVendor}}=="{config.printer.usb_vendor:04x}", '
-        f'ATTRS{{idProduct}}=="{config.printer.usb_product:04x}", MODE="0660", GROUP="lp"\n'
-    )
-    if not _write_if_different(rule, text, mode=0o644):
-        return False
-    run.commands.run(["udevadm", "control", "--reload"], what="reloading udev", check=False)
-    run.commands.run(
-        ["udevadm", "trigger", "--subsystem-match=usb"], what="applying udev rules", check=False
-    )
-    return True
-
-
-def _write_if_different(path: Path, text: str, mode: int) -> bool:
-    """Writes `text` crash-safely (the old file stays until the new one replaces it, and is
-    kept as .bak); False when the file already says exactly this."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"), mode, keep_backup=True)
-    return True
-
-
-def _check_config(device_file: Path, opt: Path):
-    """The device file must load with the release's own firmware_config, or nothing starts."""
-    from terminal.config.loader import ConfigError, load_config
-
-    current = opt / "current" / "src" / "firmware_config"
-    try:
-        return load_config(
-            device_file=device_file, env={}, directory=current if current.is_dir() else None
-        ).config
-    except ConfigError as error:
-        raise ProvisionError(
-            f"{device_file} does not load: {error.problems[0]}",
-            f"fix it (qr-terminal config check {device_file}) and run again",
-            f"{device_file} 설정 오류",
-            f"설정을 고친 뒤 다시 실행하세요 (qr-terminal config check {device_file})",
-        ) from None
-
-
-def _ownership(run: Run) -> bool:
-    """State belongs to the service user (0700); its config is readable by it (0750)."""
-    if run.options.root is not None:
-        return False  # no such user in a --root tree; the printed useradd says who it will be
-    import pwd
-
-    user = pwd.getpwnam(SERVICE_USER)
-    changed = False
-    for path in [run.files.state_dir, *run.files.state_dir.rglob("*")]:
-        info = path.lstat()
-        if (info.st_uid, info.st_gid) != (user.pw_uid, user.pw_gid):
-            os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
-            changed = True
-    for path, mode in ((run.files.state_dir, 0o700), (run.etc, 0o750)):
-        if path.stat().st_mode & 0o777 != mode:
-            path.chmod(mode)
-            changed = True
-    for path in (run.etc, run.device_file):
-        if path.stat().st_gid != user.pw_gid:
-            os.chown(path, 0, user.pw_gid)
-            changed = True
-    return changed
 
 
 def step_services(run: Run, state: dict) -> str:

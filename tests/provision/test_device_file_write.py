@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.provision import steps
+from terminal.provision import config_step
 
 OLD = '[device]\nid = "T-OLD"\n'
 NEW = '[device]\nid = "T-NEW"\n'
@@ -31,7 +31,7 @@ def test_a_crash_before_the_new_file_lands_leaves_the_old_one(tmp_path, monkeypa
 
     monkeypatch.setattr(os, "replace", cut_at_the_final_rename)
     with pytest.raises(PowerCut):
-        steps._write_if_different(device, NEW, mode=0o640)
+        config_step._write_if_different(device, NEW, mode=0o640)
     assert device.read_text() == OLD
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "device.toml.bak") == [
         "device.toml"
@@ -50,7 +50,7 @@ def test_new_bytes_and_the_directory_are_synced_and_the_old_file_is_kept(tmp_pat
         return real_fsync(descriptor)
 
     monkeypatch.setattr(os, "fsync", noting_fsync)
-    assert steps._write_if_different(device, NEW, mode=0o640) is True
+    assert config_step._write_if_different(device, NEW, mode=0o640) is True
     assert device.read_text() == NEW
     assert device.stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "device.toml.bak").read_text() == OLD
@@ -58,11 +58,11 @@ def test_new_bytes_and_the_directory_are_synced_and_the_old_file_is_kept(tmp_pat
     file_syncs = [s for s in synced if s[0].startswith(str(tmp_path / ".device.toml"))]
     assert file_syncs and all(old_still_there for _, old_still_there in file_syncs)
     assert synced[-1] == (str(tmp_path), False)
-    assert steps._write_if_different(device, NEW, mode=0o640) is False
+    assert config_step._write_if_different(device, NEW, mode=0o640) is False
 
 
 def test_a_first_write_makes_the_folder_and_no_backup(tmp_path):
     device = tmp_path / "etc" / "device.toml"
-    assert steps._write_if_different(device, NEW, mode=0o640) is True
+    assert config_step._write_if_different(device, NEW, mode=0o640) is True
     assert device.read_text() == NEW
     assert not (device.parent / "device.toml.bak").exists()
