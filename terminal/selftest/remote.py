@@ -1,23 +1,25 @@
 """The platform, as the terminal sees it: reachable over mutual TLS, and its signed time,
-checked (signature, our device id, our nonce) and compared with the local clock."""
+checked by sync's own rules (trusted_time: signature, our device id, our nonce, the same
+tolerance) and compared with the local clock, so the selftest and the app agree."""
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from terminal.selftest.report import FAIL, OK, WARN, Result
-from terminal.signing import JwsError, jws_verify, load_jwks
-
-SKEW_LIMIT_MS = 5000  # offline acceptance trusts the clock only this close to platform time
+from terminal.signing import JwsError, load_jwks
+from terminal.sync.errors import UntrustedAnswer
+from terminal.sync.trusted_time import TOLERANCE_MS, new_nonce, verify_signed_time
 
 
 @dataclass(frozen=True)
-class PlatformTime:
+class MeasuredTime:
+    """The platform's verified time as the selftest measured it against the local clock."""
+
     time_ms: int
     skew_ms: int  # platform − local, at the middle of the round trip
     rtt_ms: int
@@ -32,7 +34,7 @@ def platform(
     device_id: str,
     wall_ms: Callable[[], int],
     timeout: float = 10.0,
-) -> tuple[Result, PlatformTime | None]:
+) -> tuple[Result, MeasuredTime | None]:
     """Calls GET /v1/time over mTLS and verifies the answer."""
     from terminal.sync.client import PlatformClient
     from terminal.sync.errors import SyncError
@@ -49,14 +51,25 @@ def platform(
             fix_ko="기기를 다시 등록하세요: sudo scripts/provision --reenroll --platform URL",
             fix_en="re-enroll: sudo scripts/provision --reenroll --platform URL",
         ), None
-    nonce = secrets.token_urlsafe(16)
+    nonce = new_nonce()
     client = PlatformClient.connect(url, TlsFiles(ca=ca, cert=cert, key=key), Timeouts(5, timeout))
     try:
         before_ms, started = wall_ms(), time.monotonic()
         answer = client.signed_time(nonce)
         rtt_ms = int((time.monotonic() - started) * 1000)
         keys = _platform_keys(keys_file, client)
-        claims = _verified(answer["jws"], keys, client)
+        time_ms = _verified_time(answer, nonce, device_id, keys, client)
+    except UntrustedAnswer as error:
+        return Result(
+            "platform",
+            *title,
+            FAIL,
+            "플랫폼 시간 서명이 맞지 않음",
+            str(error),
+            fix_ko="지원팀에 연락하세요",
+            fix_en="call support: the platform's answer is not trusted",
+            facts={"url": url},
+        ), None
     except (SyncError, OSError, ValueError) as error:
         return Result(
             "platform",
@@ -70,21 +83,9 @@ def platform(
         ), None
     finally:
         client.close()
-    problem = _claims_problem(claims, answer, device_id, nonce)
-    if problem:
-        return Result(
-            "platform",
-            *title,
-            FAIL,
-            "플랫폼 시간 서명이 맞지 않음",
-            problem,
-            fix_ko="지원팀에 연락하세요",
-            fix_en="call support: the platform's answer is not trusted",
-            facts={"url": url},
-        ), None
-    measured = PlatformTime(
-        time_ms=claims["time_ms"],
-        skew_ms=claims["time_ms"] - (before_ms + rtt_ms // 2),
+    measured = MeasuredTime(
+        time_ms=time_ms,
+        skew_ms=time_ms - (before_ms + rtt_ms // 2),
         rtt_ms=rtt_ms,
     )
     return Result(
@@ -104,34 +105,22 @@ def _platform_keys(keys_file: Path, client) -> dict:
         return load_jwks(client.keys())
 
 
-def _verified(token: str, keys: dict, client) -> dict:
+def _verified_time(answer: dict, nonce: str, device_id: str, keys: dict, client) -> int:
+    """verify_signed_time, once more with freshly fetched keys when the platform rotated its
+    keys since provisioning (as the sync worker does)."""
     try:
-        _, payload = jws_verify(token, keys)
+        return verify_signed_time(answer, nonce=nonce, device_id=device_id, keys=keys)
     except JwsError as error:
         if "unknown key id" not in str(error):
-            raise ValueError(f"signed time: {error}") from None
-        # The platform rotated its keys since provisioning: fetch them once and try again.
-        try:
-            _, payload = jws_verify(token, load_jwks(client.keys()))
-        except JwsError as again:
-            raise ValueError(f"signed time: {again}") from None
-    claims = json.loads(payload)
-    if not isinstance(claims, dict):
-        raise ValueError("signed time: the payload is not an object")
-    return claims
+            raise UntrustedAnswer(f"signed time: {error}") from None
+    try:
+        fresh = load_jwks(client.keys())
+        return verify_signed_time(answer, nonce=nonce, device_id=device_id, keys=fresh)
+    except JwsError as again:
+        raise UntrustedAnswer(f"signed time: {again}") from None
 
 
-def _claims_problem(claims: dict, answer: dict, device_id: str, nonce: str) -> str | None:
-    if claims.get("nonce") != nonce:
-        return "signed time carries another nonce (a replayed answer?)"
-    if claims.get("device_id") != device_id:
-        return f"signed time names device {claims.get('device_id')!r}, not {device_id!r}"
-    if not isinstance(claims.get("time_ms"), int) or claims["time_ms"] != answer["time_ms"]:
-        return "signed time differs from the time in the answer"
-    return None
-
-
-def clock(synchronised: bool | None, measured: PlatformTime | None) -> Result:
+def clock(synchronised: bool | None, measured: MeasuredTime | None) -> Result:
     """Trusted when the platform's signed time agrees; else NTP's word is all there is."""
     title = ("시계", "clock")
     ntp = {True: "NTP 동기화됨", False: "NTP 미동기화", None: "NTP 상태 모름"}[synchronised]
@@ -140,7 +129,7 @@ def clock(synchronised: bool | None, measured: PlatformTime | None) -> Result:
     ]
     facts = {"ntp_synchronised": synchronised}
     if measured is not None:
-        skew, limit = measured.skew_ms, SKEW_LIMIT_MS + measured.rtt_ms
+        skew, limit = measured.skew_ms, TOLERANCE_MS + measured.rtt_ms
         facts.update(skew_ms=skew, limit_ms=limit)
         if abs(skew) > limit:
             return Result(

@@ -98,3 +98,25 @@ def test_a_revoked_certificate_fails_with_the_platforms_reason(tmp_path):
     assert by_check["platform"].status == "fail"
     assert "revoked" in by_check["platform"].en
     assert exit_code(results) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda answer: answer | {"time_ms": answer["time_ms"] + 60_000}, "differs from the time"),
+        (lambda answer: answer | {"jws": answer["jws"][:-4] + "AAAA"}, "signed time"),
+        (lambda answer: {"time_ms": answer["time_ms"]}, "malformed"),
+    ],
+)
+def test_signed_time_is_judged_by_the_sync_rules(tree, monkeypatch, change, said):
+    """The selftest trusts the platform's time exactly when sync would (review 2.1)."""
+    from terminal.sync.client import PlatformClient
+
+    root, _ = tree
+    real = PlatformClient.signed_time
+    monkeypatch.setattr(PlatformClient, "signed_time", lambda self, n: change(real(self, n)))
+    by_check, results = selftest(root)
+    assert by_check["platform"].status == "fail"
+    assert said in by_check["platform"].en
+    assert "not trusted" in by_check["platform"].fix_en
+    assert exit_code(results) == 1
