@@ -64,20 +64,22 @@ def _check_payload(platform: Platform, device_id: str, merchant_id: str, body: d
         raise _mismatch("expires_at_ms must lie in the coming hour")
 
 
-def _row(platform: Platform, charge_id: str, device_id: str | None = None) -> dict:
+def _row(platform: Platform, charge_id: str, device_id: str) -> dict:
+    """The device's charge: charge ids are keyed per device, another device's is not there."""
     row = platform.db.execute(
         "SELECT charge_id, device_id, amount, expires_ms, payload, status, paid_ms, receipt,"
-        " benefits FROM charges WHERE charge_id = ?",
-        (charge_id,),
+        " benefits FROM charges WHERE charge_id = ? AND device_id = ?",
+        (charge_id, device_id),
     ).fetchone()
-    if row is None or (device_id is not None and row[1] != device_id):
+    if row is None:
         raise not_found(f"no charge {charge_id} for this device")
     keys = ("charge_id", "device_id", "amount", "expires_ms", "payload", "status", "paid_ms")
     charge = dict(zip(keys, row[:7], strict=True)) | {"receipt": row[7], "benefits": row[8]}
     if charge["status"] == "pending" and platform.clock.now_ms() >= charge["expires_ms"]:
         platform.db.execute(
-            "UPDATE charges SET status = 'expired' WHERE charge_id = ? AND status = 'pending'",
-            (charge_id,),
+            "UPDATE charges SET status = 'expired' WHERE charge_id = ? AND device_id = ?"
+            " AND status = 'pending'",
+            (charge_id, device_id),
         )
         charge["status"] = "expired"
     return charge
@@ -98,14 +100,14 @@ def _view(charge: dict) -> dict:
 
 def register(platform: Platform, caller: Device, body: dict) -> tuple[int, dict]:
     row = platform.db.execute(
-        "SELECT device_id, amount, expires_ms, payload FROM charges WHERE charge_id = ?",
-        (body["charge_id"],),
+        "SELECT amount, expires_ms, payload FROM charges WHERE charge_id = ? AND device_id = ?",
+        (body["charge_id"], caller.device_id),
     ).fetchone()
     if row is not None:
-        asked = (caller.device_id, body["amount"], body["expires_at_ms"], body["payload"])
+        asked = (body["amount"], body["expires_at_ms"], body["payload"])
         if tuple(row) != asked:
             raise idempotency_conflict(f"charge {body['charge_id']} exists with other fields")
-        return 200, _view(_row(platform, body["charge_id"]))
+        return 200, _view(_row(platform, body["charge_id"], caller.device_id))
     _check_payload(platform, caller.device_id, caller.merchant_id, body)
     platform.db.execute(
         "INSERT INTO charges (charge_id, device_id, amount, expires_ms, payload, status,"
@@ -119,7 +121,7 @@ def register(platform: Platform, caller: Device, body: dict) -> tuple[int, dict]
             platform.clock.now_ms(),
         ),
     )
-    return 201, _view(_row(platform, body["charge_id"]))
+    return 201, _view(_row(platform, body["charge_id"], caller.device_id))
 
 
 async def wait_for_change(platform: Platform, caller: Device, charge_id: str, wait: int) -> dict:
@@ -143,7 +145,8 @@ def cancel(platform: Platform, caller: Device, charge_id: str) -> dict:
         raise Problem(409, "show", "already_paid", "the customer paid this charge: record the sale")
     if charge["status"] == "pending":
         platform.db.execute(
-            "UPDATE charges SET status = 'cancelled' WHERE charge_id = ?", (charge_id,)
+            "UPDATE charges SET status = 'cancelled' WHERE charge_id = ? AND device_id = ?",
+            (charge_id, caller.device_id),
         )
         platform.charge_changed(charge_id)
         charge["status"] = "cancelled"
@@ -151,15 +154,21 @@ def cancel(platform: Platform, caller: Device, charge_id: str) -> dict:
 
 
 def pay(platform: Platform, charge_id: str, payload: str, wallet_ref: str) -> str:
-    """The wallet pays a pending charge for exactly the QR it scanned; returns the receipt."""
+    """The wallet pays a pending charge for exactly the QR it scanned; returns the receipt.
+    The charge is the one of the terminal the QR names: another device's charge under the same
+    id is never the one paid."""
     try:
-        charge = _row(platform, charge_id)
+        terminal_id = read_sale_qr(payload)[0].terminal_id
+    except SaleQrError as error:
+        raise PaymentRefused("unknown_charge", f"no charge {charge_id} ({error})") from None
+    try:
+        charge = _row(platform, charge_id, terminal_id)
     except Problem:
         # The terminal is offline and could not register the charge: the signed QR itself
         # says who asks for how much, so the platform registers it from the QR and the app
         # shows the customer the receipt for the terminal to scan offline.
         _register_from_qr(platform, charge_id, payload)
-        charge = _row(platform, charge_id)
+        charge = _row(platform, charge_id, terminal_id)
     if charge["status"] != "pending":
         raise PaymentRefused(charge["status"], f"the charge is {charge['status']}")
     if charge["payload"] != payload:
@@ -183,8 +192,8 @@ def pay(platform: Platform, charge_id: str, payload: str, wallet_ref: str) -> st
         )
         platform.db.execute(
             "UPDATE charges SET status = 'paid', paid_ms = ?, receipt = ?, wallet_ref = ?,"
-            " benefits = ? WHERE charge_id = ?",
-            (now, receipt, wallet_ref, json.dumps(_benefits(benefits)), charge_id),
+            " benefits = ? WHERE charge_id = ? AND device_id = ?",
+            (now, receipt, wallet_ref, json.dumps(_benefits(benefits)), charge_id, terminal_id),
         )
     platform.charge_changed(charge_id)
     return receipt

@@ -42,10 +42,10 @@ CREATE TABLE IF NOT EXISTS settlements (
 );
 CREATE INDEX IF NOT EXISTS settlements_by_flag ON settlements (flag) WHERE flag IS NOT NULL;
 CREATE TABLE IF NOT EXISTS charges (
-    charge_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, amount INTEGER NOT NULL,
+    charge_id TEXT NOT NULL, device_id TEXT NOT NULL, amount INTEGER NOT NULL,
     expires_ms INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
     created_ms INTEGER NOT NULL, paid_ms INTEGER, receipt TEXT, wallet_ref TEXT,
-    benefits TEXT
+    benefits TEXT, PRIMARY KEY (device_id, charge_id)
 );
 CREATE TABLE IF NOT EXISTS stand_payments (
     cursor INTEGER PRIMARY KEY AUTOINCREMENT, payment_id TEXT NOT NULL UNIQUE,
@@ -99,6 +99,7 @@ _PER_DEVICE_KEYS = {
     "records": ["device_id", "txn_id"],
     "authorizations": ["device_id", "transaction_id"],
     "refunds": ["device_id", "refund_id"],
+    "charges": ["device_id", "charge_id"],
 }
 
 
