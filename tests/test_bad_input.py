@@ -71,6 +71,9 @@ def prepare(d: Path) -> None:
     (d / "garbage.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
     (d / "not-a-db.db").write_bytes(b"this is not an SQLite database at all" * 10)
     (d / "journal.jsonl").write_text("")
+    (d / "existing.png").write_bytes(b"not yours to replace")
+    os.mkfifo(d / "fifo")
+    (d / "fifo.png").symlink_to(d / "fifo")
 
 
 def _tiny_png() -> bytes:
@@ -123,6 +126,26 @@ CASES = [
     ),
     # --- odd images ---------------------------------------------------------------------
     Case("not an image", ["decode", "{d}/not-an-image.png"], "not-an-image.png"),
+    # --- fifos and devices: never read forever, never written over ------------------------
+    Case("fifo as a config file", ["config", "check", "{d}/fifo"], "is a fifo"),
+    Case(
+        "fifo as an export to verify",
+        ["journal", "verify", "{d}/fifo", "--cert", "{d}/fifo", "--ca", "{d}/fifo"],
+        "is a fifo",
+    ),
+    Case("/dev/zero as a config file", ["config", "check", "/dev/zero"], "is a device"),
+    # --- output files ---------------------------------------------------------------------
+    Case(
+        "png over an existing file",
+        ["qr", "sale", "--amount", "1000", "--png", "{d}/existing.png"],
+        "--force",
+    ),
+    Case("png name not .png", ["qr", "sale", "--amount", "1000", "--png", "{d}/key.pem"], ".png"),
+    Case(
+        "png onto a fifo, forced",
+        ["qr", "sale", "--amount", "1000", "--png", "{d}/fifo.png", "--force"],
+        "is a fifo",
+    ),
     # --- amounts ----------------------------------------------------------------------------
     Case("negative amount", ["qr", "sale", "--amount", "-5"], "amount"),
     Case("amount with decimals", ["qr", "sale", "--amount", "12.50"], "amount"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -47,6 +48,8 @@ def _qr_sale(args: argparse.Namespace) -> int:
     from terminal.signing import DeviceKey, KeyFileError
     from terminal.ui.codeimage import RenderError, render_qr
 
+    if args.png is not None:
+        refuse_png_target(args.png, args.force)  # before any work: nothing to undo
     try:
         amount = parse_won(args.amount)
         config = load_config(device_file=args.device or default_device_file()).config
@@ -65,15 +68,56 @@ def _qr_sale(args: argparse.Namespace) -> int:
         sale = sale_for(config, price.charged_won, key.kid, time.time(), os.urandom(8))
         payload = build_sale_qr(sale, key.sign)
         if args.png:
-            render_qr(payload, args.size).save(args.png)
+            write_png(render_qr(payload, args.size), args.png, args.force)
     except ConfigError as error:
         print("\n".join(f"error: {p}" for p in error.problems), file=sys.stderr)
         return 2
-    except (AmountError, KeyFileError, SaleQrError, RenderError, OSError) as error:
+    except (AmountError, KeyFileError, SaleQrError, RenderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(payload)
     return 0
+
+
+class OutputRefused(ValueError):
+    """The output file named cannot be written as asked; the message says what to give."""
+
+
+def refuse_png_target(path: Path, force: bool) -> None:
+    """A PNG goes to a new file with a .png name, or over an existing regular file with
+    --force; never over a device, a fifo or a directory."""
+    from terminal.files import refuse_non_regular_target
+
+    if path.suffix.lower() != ".png":
+        raise OutputRefused(f"--png {path}: give a file name ending in .png")
+    refuse_non_regular_target(path)
+    if path.exists() and not force:
+        raise OutputRefused(
+            f"--png {path}: exists; choose a new file, or add --force to replace it"
+        )
+
+
+def write_png(image, path: Path, force: bool) -> None:
+    """Writes beside `path` first, then renames: a full disk leaves no empty or half PNG."""
+    import io
+    import tempfile
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(buffer.getvalue())
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        if force:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 # A code image is shown on a display or printed: nothing larger than the biggest display
@@ -112,7 +156,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         required=True,
         help="list amount in won, e.g. 12000 or 12,000 (less the merchant's 선할인, if any)",
     )
-    sale.add_argument("--png", type=Path, help="write the QR as a PNG image here")
+    sale.add_argument("--png", type=Path, help="write the QR as a PNG image here (a new file)")
+    sale.add_argument("--force", action="store_true", help="replace an existing --png file")
     sale.add_argument(
         "--size",
         type=_png_size,

@@ -76,8 +76,10 @@ def _write_stdout(lines: Iterator[str]) -> None:
 
 def _read_lines(path: Path) -> list[str]:
     """The export's lines, refusing a line over MAX_LINE before reading it whole."""
+    from terminal.files import require_regular
     from terminal.ledger.verify import MAX_LINE, ExportFormatError
 
+    require_regular(path, "journal export")  # a fifo would hang the verifier
     lines = []
     with path.open("r", encoding="utf-8") as file:
         while line := file.readline(MAX_LINE + 2):

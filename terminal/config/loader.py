@@ -21,8 +21,10 @@ from terminal.config.schema import (
 )
 from terminal.core.benefits import CASHBACK, DISCOUNT
 from terminal.core.tokens import BarcodeFormat, TokenError
+from terminal.files import NotAFileError, read_bounded
 
 ENV_PREFIX = "QR_TERMINAL__"
+MAX_CONFIG_BYTES = 1024 * 1024  # a configuration file is a few kilobytes
 ENV_DEVICE_FILE = "QR_TERMINAL_DEVICE_FILE"
 ENV_CONFIG_DIR = "QR_TERMINAL_CONFIG_DIR"
 SYSTEM_DEVICE_FILE = Path("/etc/qr-terminal/device.toml")
@@ -69,8 +71,11 @@ def default_device_file() -> Path | None:
 def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     """Parses one TOML file; returns (data, []) or (None, [problem])."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle), []
+        # Bounded and regular: /dev/zero as a config file once grew to 11 GB; a fifo hung.
+        text = read_bounded(path, MAX_CONFIG_BYTES, "TOML configuration file").decode("utf-8")
+        return tomllib.loads(text), []
+    except NotAFileError as error:
+        return None, [f"{path}: {error.strerror}"]
     except FileNotFoundError:
         return None, [f"{path}: file not found"]
     except IsADirectoryError:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from terminal.core.records import Record
+from terminal.files import require_regular
 from terminal.ledger.verify import ExportReport, Problem, inspect_export
 
 MAX_PEM_BYTES = 1024 * 1024
@@ -29,6 +30,7 @@ class CertificateError(ValueError):
 
 def load_certificates(path: Path, what: str) -> list[x509.Certificate]:
     """Every certificate in a PEM file; CertificateError names the file and what is wrong."""
+    require_regular(path, f"{what} certificate PEM file")  # a fifo would hang
     with path.open("rb") as file:  # OSError (missing, directory, permission) for the caller
         data = file.read(MAX_PEM_BYTES + 1)
     if len(data) > MAX_PEM_BYTES:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from terminal.core.records import GENESIS_HASH, Record, canonical_json, record_from_json
+from terminal.files import refuse_non_regular_target
 from terminal.ledger.errors import KeyMismatch, LedgerCorrupt, translate
 from terminal.signing import DeviceKey, JwsError, b64url_decode, jws_verify
 
@@ -133,6 +134,7 @@ def write_new_file(out: Path, lines: Iterable[str], inputs: Iterable[Path], *, f
     never half-written, never one of `inputs`, and never replaced unless `force`. Returns the
     number of lines. If producing the lines fails, nothing is left behind."""
     refuse_own_inputs(out, inputs)
+    refuse_non_regular_target(out)  # even with --force: never rename over /dev/full or a fifo
     if out.is_dir():
         raise ExportRefused(f"{out} is a directory; give a file name")
     if not out.parent.is_dir():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,24 @@ def test_export_into_a_directory_it_may_not_write_is_one_line(open_folder):
     assert code == 2, err
     assert err.count("\n") == 1 and "locked" in err and "Traceback" not in err
     assert list(locked.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link to a fifo"])
+def test_export_never_replaces_a_fifo_or_a_device_even_with_force(terminal, capsys, kind):
+    """Hostile test H1: `--out /dev/full --force` exited 0 having renamed over the device."""
+    folder, _ledger = terminal
+    target = folder / "special"
+    if kind == "device":
+        try:
+            os.mknod(target, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # like /dev/full
+        except PermissionError:
+            pytest.skip("creating a device node needs root")
+    else:
+        os.mkfifo(folder / "fifo")
+        if kind == "fifo":
+            target = folder / "fifo"
+        else:
+            target.symlink_to(folder / "fifo")
+    assert export(folder, target, "--force") == 2
+    assert "give a regular file" in capsys.readouterr().err
+    assert not stat.S_ISREG(os.stat(target).st_mode)  # still the fifo or the device
