@@ -123,6 +123,7 @@ class Parts:
     platform_keys: object | None = None  # a KeyCache
     client_factory: Callable[[], object] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    lock: object | None = None  # the StateLock that makes this the directory's only terminal
 
 
 class App:
@@ -300,6 +301,8 @@ class App:
                 except Exception as error:  # closing must go on to the ledger whatever happens
                     log.warning("closing %s: %s", getattr(device, "name", device), error)
         self.parts.ledger.close()
+        if self.parts.lock is not None:
+            self.parts.lock.close()
 
     # --- inside the loop -------------------------------------------------------------------
 
@@ -478,12 +481,14 @@ def build_app(
     state = files.state
     if not state.key.is_file():
         raise AppError(f"{state.key}: no device key; provision the device (qr-terminal provision)")
+    lock = StateLock.take(state.state_dir)
     try:
         key = DeviceKey.load(state.key)
         ledger = Ledger(state.database, key, config.device.id)
     except (KeyFileError, LedgerError, OSError) as error:
+        lock.close()
         raise AppError(f"cannot open the device's key or ledger: {error}") from None
-    opened: list = [ledger]
+    opened: list = [lock, ledger]
     try:
         enrolled = platform and state.cert.is_file() and state.platform_ca.is_file()
         sync = build_worker(config, ledger, files=files) if enrolled else None
@@ -513,12 +518,47 @@ def build_app(
                 else None
             ),
             env=env,
+            lock=lock,
         )
     except (DeviceUnavailable, OSError) as error:
         for thing in reversed(opened):
             thing.close()
         raise AppError(str(error)) from None
     return App(parts)
+
+
+class StateLock:
+    """One running terminal per state directory: a second `qr-terminal run` would be a second
+    writer of the ledger. An flock on `run.lock`, released by the kernel if the process dies."""
+
+    NAME = "run.lock"
+
+    def __init__(self, descriptor: int):
+        self.descriptor = descriptor
+
+    @classmethod
+    def take(cls, state_dir: Path) -> StateLock:
+        import fcntl
+
+        path = Path(state_dir) / cls.NAME
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise AppError(f"{path}: cannot open the state directory's lock ({error})") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise AppError(
+                f"{state_dir}: another qr-terminal is running on this state directory; stop it "
+                "first (systemctl stop qr-terminal), one terminal writes one ledger"
+            ) from None
+        return cls(descriptor)
+
+    def close(self) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)  # releases the flock
+            self.descriptor = -1
 
 
 def _untrusted_clock(ledger):
