@@ -93,7 +93,36 @@ def load_status(path: Path) -> SyncStatus | None:
     """The snapshot a running sync last saved, or None when there is none (or it is unreadable)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        names = {f.name for f in dataclasses.fields(SyncStatus)}
-        return SyncStatus(**{k: v for k, v in data.items() if k in names})
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError):
         return None
+    if not isinstance(data, dict):
+        return None
+    fields = {}
+    for field in dataclasses.fields(SyncStatus):
+        if field.name not in data:
+            continue
+        value = data[field.name]
+        if not _fits(field.name, value):
+            return None  # a damaged or foreign file says nothing: never "online" by mistake
+        fields[field.name] = value
+    return SyncStatus(**fields)
+
+
+# What each saved field may hold (JSON types; int fields never booleans).
+_BOOLS = {"online", "server_untrusted", "clock_trusted"}
+_COUNTS = {"queue_depth", "parked"}
+_TIMES_MS = {"oldest_pending_ms", "last_contact_ms", "last_success_ms"}
+_TEXTS = {"problem", "config_version"}
+
+
+def _fits(name: str, value) -> bool:
+    if name in _BOOLS:
+        return isinstance(value, bool)
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if name in _COUNTS:
+        return is_int and value >= 0
+    if name in _TIMES_MS:
+        return value is None or (is_int and 0 <= value < 2**53)
+    if name in _TEXTS:
+        return value is None or isinstance(value, str | int)
+    return False
