@@ -410,3 +410,12 @@ def test_the_environment_cannot_change_the_issuers_rates_or_sale_rules(config_di
     with pytest.raises(ConfigError) as caught:
         load_config(env={name: "9999"}, directory=config_dir)
     assert name in str(caught.value) and "a device cannot change it" in str(caught.value)
+
+
+def test_config_show_never_prints_a_pin_hash(config_dir):
+    pin_hash = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"  # "1234"
+    loaded = load_config(
+        env={"QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": pin_hash}, directory=config_dir
+    )
+    shown = render_effective(loaded)
+    assert pin_hash not in shown and 'manager_pin_sha256 = "(set, hidden)"' in shown

@@ -421,7 +421,9 @@ def render_effective(loaded: LoadedConfig) -> str:
         part = getattr(loaded.config, section)
         for key in keys_of(section):
             value = getattr(part, key)
-            shown = _toml_value(value)
+            # A 4-digit PIN's hash is as good as the PIN: shown only as set or not.
+            secret = key.endswith("_pin_sha256")
+            shown = ('"(set, hidden)"' if value else '""') if secret else _toml_value(value)
             lines.append(f"{key} = {shown}".ljust(48) + f"  # {loaded.sources[(section, key)]}")
         lines.append("")
     return "\n".join(lines)
