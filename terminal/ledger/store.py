@@ -64,6 +64,7 @@ class Ledger(SerializedDatabase):
         self.key, self.device_id = key, device_id
         self._last: tuple[int, str] | None = None  # (seq, hash) of the newest record
         self.config_version = 0  # carried by every record; see use_config_version
+        self._data_version: int | None = None  # PRAGMA data_version when the head was cached
         super().__init__(path)
         try:
             self._check_signer()
@@ -135,7 +136,12 @@ class Ledger(SerializedDatabase):
         return Recorded(record, jws)
 
     def _head(self) -> tuple[int, str]:
-        """The next seq and the hash it must carry. Cached: this is the only writer."""
+        """The next seq and the hash it must carry. Cached: this is the only writer; but should
+        another connection ever have written (a maintenance job beside a stopped-looking
+        service), SQLite's data_version says so and the head is read again."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._last, self._data_version = None, version
         if self._last is None:
             row = self.db.execute(
                 "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"

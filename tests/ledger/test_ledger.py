@@ -331,3 +331,18 @@ def test_a_journal_moved_aside_with_its_marker_starts_anew(tmp_path):
             (tmp_path / name).rename(aside / name)
     fresh = open_ledger(tmp_path)
     assert sale(fresh, 500).record.seq == 1
+
+
+def test_a_write_by_another_connection_is_seen_before_the_next_sale(tmp_path):
+    """Code review #4: a second writer (a maintenance job) made the cached chain head stale and
+    the app's next sale failed; the head is now read again when SQLite says the file changed."""
+    key = DeviceKey.generate()
+    first = open_ledger(tmp_path, key)
+    sale(first, 1000)
+    second = open_ledger(tmp_path, key)
+    assert sale(second, 2000).record.seq == 2
+    second.close()
+    after = sale(first, 3000).record
+    assert after.seq == 3
+    lines = list(first.export_lines(T0 + 10_000))
+    assert verify_export(lines, certificate_key(key)) == []
