@@ -317,7 +317,7 @@ class App:
             self.effects.decide_offline(event.command)
             return
         if isinstance(event, RefundApproved):
-            self.effects.record_refund(event.command)
+            self.effects.record_refund(event.command, event.approval)
             return
         if isinstance(event, OnSessionThread):
             event.work()

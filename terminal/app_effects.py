@@ -104,6 +104,7 @@ class Effects:
     platform_benefits: dict[str, Benefits] = field(default_factory=dict)
     authorized_txn: dict[str, str] = field(default_factory=dict)  # token id → platform's txn id
     rechecked: set[int] = field(default_factory=set)  # requests checked again after new keys
+    approvals: dict[str, str] = field(default_factory=dict)  # token id → approval number
     # Tokens whose online authorization got no answer: never accepted offline afterwards.
     doubtful_tokens: set[str] = field(default_factory=set)
 
@@ -261,6 +262,8 @@ class Effects:
         # The record takes the authorization's id: the platform knows the payment by it, so a
         # refund of this sale finds the customer's money.
         self.authorized_txn[token_id] = txn_id
+        if decision.approval_number:
+            self.approvals[token_id] = decision.approval_number
         self.post(Authorized(command.request, token_id, offline=False))
 
     def _authorize_surely(self, txn_id: str, command: c.AuthorizeCode, barcode: bool):
@@ -343,6 +346,7 @@ class Effects:
         # customer's month-to-date (unknown offline: the platform settles caps on upload).
         known = self.platform_benefits.pop(command.token_id or command.charge_id, None)
         txn_id = self.authorized_txn.pop(command.token_id, None) if command.token_id else None
+        approval = self.approvals.pop(command.token_id, None) if command.token_id else None
         benefits = known or sale_benefits(command.amount_won, self.rates, MonthToDate())
         try:
             recorded = self.ledger.record_sale(
@@ -356,6 +360,7 @@ class Effects:
                 list_won=command.list_won,
                 discount_won=command.discount_won,
                 txn_id=None if command.offline else txn_id,
+                approval=None if command.offline else approval,
             )
         except LedgerError as error:
             self.post(LedgerFailed(command.request, error.message_ko))
@@ -387,9 +392,9 @@ class Effects:
             message = PLATFORM_REASONS.get(reason, "환불이 거절되었습니다.")
             self.post(Declined(command.request, reason, message))
             return
-        self.post(RefundApproved(command))
+        self.post(RefundApproved(command, decision.approval_number or ""))
 
-    def record_refund(self, command: c.RecordRefund) -> None:
+    def record_refund(self, command: c.RecordRefund, approval: str = "") -> None:
         """After the platform approved it: the ledger, on the session thread."""
         try:
             recorded = self.ledger.record_refund(
@@ -397,6 +402,7 @@ class Effects:
                 amount_won=command.amount_won,
                 clock=self.clock.state(),
                 void=command.void,
+                approval=approval or None,
             )
         except LedgerError as error:
             self.post(LedgerFailed(command.request, error.message_ko))
@@ -421,6 +427,13 @@ class Effects:
 
     def today(self) -> tuple[TxnEntry, ...]:
         return since_last_close(journal_records(self.ledger.path))
+
+    def _entry(self, txn_id: str) -> TxnEntry | None:
+        """A journal record as an entry, through the read-only connection (any thread)."""
+        for record in journal_records(self.ledger.path):
+            if record.txn_id == txn_id and record.kind != "close":
+                return entry_from_record(record)
+        return None
 
     # --- paper -----------------------------------------------------------------------------
 
@@ -453,7 +466,8 @@ class Effects:
 
         entry = command.entry
         at = datetime.fromtimestamp(entry.time_ms / 1000, ZoneInfo(self.config.locale.timezone))
-        slip = slip_for(self.config, entry, at, copy=command.copy)
+        original = self._entry(entry.original_txn) if entry.original_txn else None
+        slip = slip_for(self.config, entry, at, copy=command.copy, original=original)
         from terminal.ui.receipt_image import draw_slip
 
         return draw_slip(slip, self.printer.paper_width, self.config.display.font)
@@ -529,3 +543,4 @@ class RefundApproved:
     """App-internal: the platform approved the refund; record it on the session thread."""
 
     command: c.RecordRefund
+    approval: str = ""  # the platform's approval number for the refund

@@ -185,6 +185,7 @@ class Ledger(SerializedDatabase):
         list_won: int | None = None,
         discount_won: int = 0,
         txn_id: str | None = None,
+        approval: str | None = None,
     ) -> Recorded:
         """A sale. A customer token, online or offline, enters the seen set with it: the same
         token can never be accepted again on this terminal, on either path. `amount_won` is
@@ -193,7 +194,8 @@ class Ledger(SerializedDatabase):
         so that its refund finds the customer's payment); by default a new UUIDv7."""
         if txn_id is not None and not _is_uuid(txn_id):
             raise ValueError(f"txn_id must be a UUID, got {txn_id!r}")
-        refs = {k: v for k, v in (("charge_id", charge_id), ("token_id", token_id)) if v}
+        named = (("charge_id", charge_id), ("token_id", token_id), ("approval", approval))
+        refs = {k: v for k, v in named if v}  # approval: the platform's approval number
         return self._append(
             lambda seq, prev: self._new_record(
                 seq,
@@ -215,7 +217,13 @@ class Ledger(SerializedDatabase):
 
     @serialized
     def record_refund(
-        self, *, original_txn: str, amount_won: int, clock: ClockState, void: bool = False
+        self,
+        *,
+        original_txn: str,
+        amount_won: int,
+        clock: ClockState,
+        void: bool = False,
+        approval: str | None = None,
     ) -> Recorded:
         def make(seq, prev):
             original, refunded = self._refundable(original_txn)
@@ -237,7 +245,7 @@ class Ledger(SerializedDatabase):
                 method=original.method,
                 amount_won=amount,
                 benefits=reversed_benefits.as_dict(),
-                refs={"original_txn": original_txn},
+                refs={"original_txn": original_txn, **({"approval": approval} if approval else {})},
                 offline=False,
                 list_won=back.list_won,
                 discount_won=back.discount_won,

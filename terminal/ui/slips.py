@@ -18,7 +18,10 @@ def merchant_facts(config) -> MerchantFacts:
     )  # fmt: skip
 
 
-def slip_for(config, entry: TxnEntry, at: datetime, copy: bool = False) -> Slip:
+def slip_for(
+    config, entry: TxnEntry, at: datetime, copy: bool = False, original: TxnEntry | None = None
+) -> Slip:
+    """`original`: the sale a refund reverses, whose approval number the refund slip quotes."""
     method = f"{config.issuer.name_ko} {METHOD_TEXT.get(entry.method, entry.method)}"
     if entry.offline:
         method += " 오프라인"
@@ -33,10 +36,11 @@ def slip_for(config, entry: TxnEntry, at: datetime, copy: bool = False) -> Slip:
         list_won=entry.gross_won,
         discount_won=entry.discount_won,
         method=method,
-        approval_number="",
+        approval_number=entry.approval,
         txn_id=entry.txn_id,
         seq=entry.seq,
         cashback=tuple((name, abs(won)) for name, won in layers if won),
         receipt_url=config.printer.receipt_url + entry.txn_id,
         original_txn_id=entry.original_txn,
+        original_approval_number=original.approval if original is not None else "",
     )

@@ -78,6 +78,7 @@ class TxnEntry:
     original_txn: str = ""
     token_id: str = ""
     charge_id: str = ""
+    approval: str = ""  # the platform's approval number ("" offline until it is synced)
 
     @property
     def cashback_won(self) -> int:

@@ -113,6 +113,7 @@ def entry_from_record(record: Record) -> TxnEntry:
         original_txn=record.refs.get("original_txn", ""),
         token_id=record.refs.get("token_id", ""),
         charge_id=charge_id,
+        approval=record.refs.get("approval", ""),
     )
 
 

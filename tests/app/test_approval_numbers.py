@@ -1,0 +1,45 @@
+"""The platform's approval number travels from its answer into the signed record, today's
+list and the printed slip; a refund slip quotes the sale's (issue 11: what a Korean receipt
+carries). Offline acceptances have none until the platform settles them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from terminal.app_effects import journal_records
+from terminal.core.session.model import RefundDone
+from terminal.demo.day import Day
+from terminal.demo.world import MANAGER_PIN, open_world
+from terminal.ui.slips import slip_for
+
+
+@pytest.fixture
+def day(tmp_path):
+    world = open_world(tmp_path / "demo", headless=True)
+    day = Day(world, say=lambda _text: None)
+    day.until(lambda s: s.ctx.status.online and s.ctx.status.clock_trusted, "online")
+    try:
+        yield day
+    finally:
+        world.close()
+
+
+def test_an_online_sale_and_its_refund_carry_and_print_approval_numbers(day):
+    day.cpm(9_000)  # a customer code, authorized online
+    (sale,) = day.app.state.ctx.today
+    assert re.fullmatch(r"[0-9]{8}", sale.approval)
+    record = next(r for r in journal_records(day.world.files.database) if r.txn_id == sale.txn_id)
+    assert record.refs["approval"] == sale.approval  # signed into the record
+
+    day.app.press("F2", "F4", *MANAGER_PIN, "enter", "clear", "1", "00", "0", "enter")
+    refund = day.until(lambda s: isinstance(s.screen, RefundDone), "refund").screen.entry
+    assert re.fullmatch(r"[0-9]{8}", refund.approval) and refund.approval != sale.approval
+
+    at = datetime.now(UTC)
+    assert slip_for(day.world.config, sale, at).approval_number == sale.approval
+    refund_slip = slip_for(day.world.config, refund, at, original=sale)
+    assert refund_slip.approval_number == refund.approval
+    assert refund_slip.original_approval_number == sale.approval
