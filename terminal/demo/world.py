@@ -45,40 +45,54 @@ def display_backend(headless: bool, env: dict[str, str]) -> str:
     return "window" if not headless and env.get("DISPLAY") else "headless"
 
 
+def enroll_device(
+    server: PlatformServer, state_dir: Path, *, serial: str = SERIAL, env: dict | None = None
+):
+    """A device enrolled at the simulator with a one-time code, its identity written into
+    `state_dir` the way provisioning writes it; returns (config, files). `env`: more
+    configuration (QR_TERMINAL__SECTION__KEY) on top of the enrolled identity."""
+    key = DeviceKey.generate()
+    enrollment = enroll(server.url, server.ca_path, server.new_code(), key, serial)
+    settings = {
+        "QR_TERMINAL__PATHS__STATE_DIR": str(state_dir),
+        "QR_TERMINAL__DEVICE__ID": enrollment.device_id,
+        "QR_TERMINAL__DEVICE__SERIAL": serial,
+        "QR_TERMINAL__MERCHANT__ID": str(enrollment.merchant["id"]),
+        "QR_TERMINAL__PLATFORM__URL": server.url,
+        "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(
+            MANAGER_PIN.encode()
+        ).hexdigest(),
+        # A demo customer takes the phone away quickly; a shop's default is longer.
+        "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
+        "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",
+        "QR_TERMINAL__SYNC__BACKOFF_MAX_SECONDS": "1",
+        "QR_TERMINAL__SYNC__LONG_POLL_SECONDS": "2",
+        **(env or {}),
+    }
+    config = load_config(device_file=None, env=settings).config
+    files = StateFiles.from_paths(config.paths)
+    staging = state_dir.parent / f".{state_dir.name}-staging"
+    write_identity(files, staging, key, True, enrollment, server.url, time.time_ns() // 10**6)
+    return config, files
+
+
+# The fakes a laptop runs on: recording feedback, escpos's Dummy printer.
+FAKE_DEVICES = {"QR_TERMINAL_FEEDBACK": "record", "QR_TERMINAL_PRINTER": "dummy"}
+
+
 def open_world(workdir: Path, *, headless: bool, interactive: bool = False) -> World:
     """Starts the simulator, enrolls a fresh device in `workdir`, and builds the app."""
     server = PlatformServer(workdir / "platform").start()
     try:
-        key = DeviceKey.generate()
-        enrollment = enroll(server.url, server.ca_path, server.new_code(), key, SERIAL)
         frames = workdir / "frames"
-        env = {
-            "QR_TERMINAL__PATHS__STATE_DIR": str(workdir / "terminal"),
-            "QR_TERMINAL__PATHS__SCREENS_DIR": str(frames),
-            "QR_TERMINAL__DEVICE__ID": enrollment.device_id,
-            "QR_TERMINAL__DEVICE__SERIAL": SERIAL,
-            "QR_TERMINAL__MERCHANT__ID": str(enrollment.merchant["id"]),
-            "QR_TERMINAL__PLATFORM__URL": server.url,
-            "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(
-                MANAGER_PIN.encode()
-            ).hexdigest(),
-            # A demo customer takes the phone away quickly; a shop's default is longer.
-            "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
-            "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",
-            "QR_TERMINAL__SYNC__BACKOFF_MAX_SECONDS": "1",
-            "QR_TERMINAL__SYNC__LONG_POLL_SECONDS": "2",
-        }
-        config = load_config(device_file=None, env=env).config
-        files = StateFiles.from_paths(config.paths)
-        write_identity(
-            files, workdir / "staging", key, True, enrollment, server.url, time.time_ns() // 10**6
+        config, files = enroll_device(
+            server, workdir / "terminal", env={"QR_TERMINAL__PATHS__SCREENS_DIR": str(frames)}
         )
         display = display_backend(headless, dict(os.environ))
         devices = {
             "QR_TERMINAL_DISPLAY": display,
             "QR_TERMINAL_INPUT": "window" if interactive else "script",
-            "QR_TERMINAL_FEEDBACK": "record",
-            "QR_TERMINAL_PRINTER": "dummy",
+            **FAKE_DEVICES,
         }
         if display == "window":
             devices["DISPLAY"] = os.environ["DISPLAY"]

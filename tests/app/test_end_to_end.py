@@ -6,24 +6,20 @@ journal holds."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import pytest
 
 from terminal.app import build_app
 from terminal.app_effects import journal_records
-from terminal.config.loader import load_config
 from terminal.core.session.model import Approved, Charge, History, RefundDone, ReportView
-from terminal.provision.identity import enroll, write_identity
-from terminal.provision.layout import StateFiles
-from terminal.signing import DeviceKey
+from terminal.demo.world import FAKE_DEVICES, MANAGER_PIN, enroll_device
 from terminal.sim.live_camera import LiveCamera
 from terminal.sim.platform.faults import Fault
 from terminal.sim.platform.server import PlatformServer
 from terminal.sim.wallet import InProcessLink, Wallet
 
-PIN = "7410"
+PIN = MANAGER_PIN
 
 
 @pytest.fixture
@@ -32,25 +28,10 @@ def server(tmp_path):
         yield running
 
 
-def enrolled_config(server, state_dir, staging):
-    key = DeviceKey.generate()
-    enrollment = enroll(server.url, server.ca_path, server.new_code(), key, "SERIAL-E2E")
-    env = {
-        "QR_TERMINAL__PATHS__STATE_DIR": str(state_dir),
-        "QR_TERMINAL__DEVICE__ID": enrollment.device_id,
-        "QR_TERMINAL__MERCHANT__ID": str(enrollment.merchant["id"]),
-        "QR_TERMINAL__PLATFORM__URL": server.url,
-        "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(PIN.encode()).hexdigest(),
-        "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
-        "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",
-        "QR_TERMINAL__SYNC__BACKOFF_MAX_SECONDS": "1",
-        "QR_TERMINAL__SYNC__LONG_POLL_SECONDS": "2",
-    }
-    config = load_config(device_file=None, env=env).config
-    files = StateFiles.from_paths(config.paths)
-    write_identity(files, staging, key, True, enrollment, server.url, time.time_ns() // 10**6)
-    devices = {"QR_TERMINAL_DISPLAY": "headless", "QR_TERMINAL_INPUT": "script",
-               "QR_TERMINAL_FEEDBACK": "record", "QR_TERMINAL_PRINTER": "dummy"}  # fmt: skip
+def enrolled_config(server, state_dir, _staging=None):
+    """The demo's own enrollment (terminal/demo/world.py), with headless fakes."""
+    config, _files = enroll_device(server, state_dir)
+    devices = {"QR_TERMINAL_DISPLAY": "headless", "QR_TERMINAL_INPUT": "script", **FAKE_DEVICES}
     return config, devices
 
 
