@@ -40,6 +40,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+class SimulatorStateError(Exception):
+    """The simulator's state directory is damaged; the message names the file and the fix."""
+
+
 @dataclass
 class Pki:
     """The CA and the server certificate of one simulator state directory."""
@@ -60,8 +64,21 @@ class Pki:
         """Loads the CA and server certificate, making them on the first run."""
         state_dir.mkdir(parents=True, exist_ok=True)
         cert_path, key_path = state_dir / CA_CERT, state_dir / CA_KEY
-        if cert_path.exists() and key_path.exists():
-            ca = SimCA.from_pem(cert_path.read_bytes(), key_path.read_bytes(), now)
+        if cert_path.exists() != key_path.exists():
+            # A new CA would silently cut off every enrolled device: refuse instead.
+            missing = key_path if cert_path.exists() else cert_path
+            raise SimulatorStateError(
+                f"{missing}: missing beside its partner; restore it, or start the simulator "
+                "with a new --state-dir (every device must then enroll again)"
+            )
+        if cert_path.exists():
+            try:
+                ca = SimCA.from_pem(cert_path.read_bytes(), key_path.read_bytes(), now)
+            except ValueError as error:
+                raise SimulatorStateError(
+                    f"{cert_path} / {key_path}: not a usable CA ({error}); restore them, or use "
+                    "a new --state-dir"
+                ) from None
         else:
             ca = SimCA(now)
             certificate_pem, key_pem = ca.pem()

@@ -21,7 +21,7 @@ from terminal.sim.platform import db as database
 from terminal.sim.platform.clock import Clock
 from terminal.sim.platform.faults import Faults
 from terminal.sim.platform.keys import SigningKeys
-from terminal.sim.platform.pki import Pki
+from terminal.sim.platform.pki import Pki, SimulatorStateError
 from terminal.sim.platform.problems import Problem
 
 ISSUER = "IE"  # the two letters in tokens and receipts (terminal/core/tokens.py)
@@ -55,11 +55,17 @@ class Platform:
         clock = clock or Clock()
         faults = faults or Faults()
         state_dir.mkdir(parents=True, exist_ok=True)
-        db = database.connect(state_dir / DB_FILE)
+        pki = Pki.open(state_dir, clock.now_datetime())  # before the database is touched
+        try:
+            db = database.connect(state_dir / DB_FILE)
+        except sqlite3.DatabaseError as error:
+            raise SimulatorStateError(
+                f"{state_dir / DB_FILE}: {error}; restore it, or use a new --state-dir"
+            ) from None
         platform = cls(
             state_dir=state_dir,
             db=db,
-            pki=Pki.open(state_dir, clock.now_datetime()),
+            pki=pki,
             clock=clock,
             faults=faults,
             keys=SigningKeys(db, clock.now_ms()),
