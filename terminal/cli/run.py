@@ -15,7 +15,7 @@ def _run(args: argparse.Namespace) -> int:
     from terminal.app import build_app, run_app
     from terminal.config.loader import default_device_file, load_config
 
-    if args.seconds is not None and args.seconds <= 0:
+    if args.seconds is not None and not 0 < args.seconds < float("inf"):  # nan fails both
         print(f"error: --seconds {args.seconds}: give a positive number", file=sys.stderr)
         return EXIT_BAD_INPUT
     device_file = args.device if args.device is not None else default_device_file()

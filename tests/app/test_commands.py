@@ -101,6 +101,8 @@ def test_report_csv_columns_add_up_to_the_z_report(state):
         (("qr", "static", "--pdf", "stand.png"), "ending in .pdf"),
         (("qr", "static", "--pdf", "/nonexistent/dir/stand.pdf"), "no such directory"),
         (("run", "--seconds", "0"), "positive"),
+        (("run", "--seconds", "nan"), "positive"),
+        (("run", "--seconds", "inf"), "positive"),
         (("run", "--state-dir", "/nonexistent"), "no such directory"),
     ],
 )
