@@ -99,6 +99,7 @@ CASES = [
     Case("file not UTF-8", ["config", "check", "{d}/not-utf8.txt"], "not-utf8.txt"),
     # --- nothing given -------------------------------------------------------------------
     Case("empty stdin", ["emv", "parse"], "no payload", stdin=b""),
+    Case("a 1 MB line on stdin", ["emv", "parse"], "over 7089 characters", stdin=b"0" * 1_000_000),
     # --- type checks on parsed TOML / JSON / PEM ------------------------------------------
     Case("issuer = 5", ["config", "check", "{d}/issuer-5.toml"], "issuer"),
     Case("empty defaults", ["config", "check", "{d}/empty.toml"], "empty.toml"),

@@ -13,9 +13,36 @@ from pathlib import Path
 from terminal.core import emv
 from terminal.core.sale_qr import SaleQrError, build_sale_qr
 
+# A QR code holds at most 7,089 digits (version 40); no EMV payload is longer. Lines are read
+# up to this, so a huge input is neither kept in memory nor echoed back.
+MAX_PAYLOAD = 7089
+
+
+def _stdin_payloads() -> list[str]:
+    payloads = []
+    while line := sys.stdin.readline(MAX_PAYLOAD + 2):
+        if len(line.rstrip("\r\n")) > MAX_PAYLOAD:
+            raise PayloadTooLong(
+                f"stdin line {len(payloads) + 1}: over {MAX_PAYLOAD} characters; not a QR payload"
+            )
+        if line.strip():
+            payloads.append(line.rstrip("\r\n"))
+    return payloads
+
+
+class PayloadTooLong(ValueError):
+    """An input far longer than any QR code can hold."""
+
+
+def _shown(payload: str) -> str:
+    return payload if len(payload) <= 120 else f"{payload[:100]}… ({len(payload)} characters)"
+
 
 def _emv_parse(args: argparse.Namespace) -> int:
-    payloads = args.payloads or [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+    for payload in args.payloads:
+        if len(payload) > MAX_PAYLOAD:
+            raise PayloadTooLong(f"a PAYLOAD of {len(payload)} characters: not a QR payload")
+    payloads = args.payloads or _stdin_payloads()
     if not payloads:
         print("error: no payload given: pass PAYLOAD arguments or lines on stdin", file=sys.stderr)
         return 2
@@ -25,13 +52,13 @@ def _emv_parse(args: argparse.Namespace) -> int:
             objects, warnings = emv.parse_report(payload)
         except emv.EmvError as error:
             _print_json({"payload": payload, "valid": False, "error": str(error)})
-            print(f"invalid: {error}: {payload}", file=sys.stderr)
+            print(f"invalid: {error}: {_shown(payload)}", file=sys.stderr)
             status = 2
             continue
         tree = {"payload": payload, "valid": True, "objects": emv.to_tree(objects)}
         tree |= {"crc": payload[-4:], "warnings": list(warnings)}
         for warning in warnings:
-            print(f"warning: {warning}: {payload}", file=sys.stderr)
+            print(f"warning: {warning}: {_shown(payload)}", file=sys.stderr)
         _print_json(tree)
     return status
 
