@@ -101,7 +101,7 @@ class Fusion:
             if self.kept() == 0:
                 self._since_try, self._wait = 0, FIRST_WAIT  # nothing code-like for DEPTH frames
             return []
-        self._frames.append(gray)
+        self._frames.append(gray.copy())  # a camera may reuse its buffer for the next frame
         self._since_try += 1
         kept = [frame for frame in self._frames if frame is not None]
         # Tried after 5, then 10, 20... more kept frames: a held code is fused once in its first

@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from terminal.hw.camera import FilesCamera
 from terminal.scan.decoders import Decoded
 from terminal.scan.fusion import DEPTH, Fusion
 from terminal.scan.pipeline import Pipeline, PipelineStats, ScanResult
+from terminal.scan.worker import ScanWorker
 from terminal.sim.counter import draw_take, hold_takes
 from terminal.sim.dataset import HOLD_SPLITS, counter_holds, token_text
 from terminal.ui.codeimage import code128_modules, qr_modules
@@ -134,3 +136,13 @@ def test_zbar_agreeing_on_the_same_frame_confirms_a_code128_and_disagreeing_veto
     fusion = Fusion()
     for _ in range(3):  # zxing-cpp's misread, as if repeated: ZBar reads the real text each time
         assert fusion.update(gray, ScanResult([wrong])) == []
+
+
+def test_the_scan_worker_reports_a_fused_read_once(tmp_path):
+    for number, gray in enumerate(_noisy_frames(sigma=55, count=8)):
+        cv2.imwrite(str(tmp_path / f"{number:02d}.png"), gray)
+    camera = FilesCamera(tmp_path, fps=10)
+    events = ScanWorker(camera, Pipeline(), max_fps=10, hold_release_ms=1500).run_to_end(60)
+    assert [(event.code.text, event.step) for event in events] == [(QR_TEXT, "fusion")]
+    plain = ScanWorker(FilesCamera(tmp_path, fps=10), Pipeline(), 10, 1500, fuse=False)
+    assert plain.run_to_end(60) == []
