@@ -109,9 +109,13 @@ SECTIONS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    from terminal.cli import whole_number
+
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=", ".join(SECTIONS))
-    parser.add_argument("--repeat", type=int, default=50, help="timed runs per measurement")
+    parser.add_argument(
+        "--repeat", type=whole_number(1, 100_000), default=50, help="timed runs per measurement"
+    )
     parser.add_argument(
         "--photos",
         metavar="DIR",

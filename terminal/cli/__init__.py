@@ -109,3 +109,18 @@ def is_input_error(error: BaseException) -> bool:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def whole_number(low: int, high: int):
+    """An argparse type: a whole number in low..high, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}–{high}")
+        return value
+
+    return parse

@@ -201,9 +201,18 @@ def main() -> int:
     import tempfile
     import time
 
+    from terminal.cli import whole_number
+
     parser = argparse.ArgumentParser(prog="scripts/chaos", description=__doc__)
-    parser.add_argument("--kills", type=int, default=2000)
-    parser.add_argument("--interleavings", type=int, default=10_000, help="sales across threads")
+    parser.add_argument(
+        "--kills", type=whole_number(0, 1_000_000), default=2000, help="SIGKILLs of the writer"
+    )
+    parser.add_argument(
+        "--interleavings",
+        type=whole_number(0, 10_000_000),
+        default=10_000,
+        help="sales across threads",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     problems = []
