@@ -189,20 +189,20 @@ def bench_scan(
 def hold_contestants() -> dict[str, Callable[[], Callable]]:
     """Per hold, a fresh frame → codes function (fusion remembers the frames of one hold)."""
     zxing, pipeline = ZxingBackend(FORMATS), Pipeline()
-    fusion = Fusion()
 
-    def fused() -> Callable:
-        fusion.reset()
+    def through(fusion: Fusion) -> Callable[[], Callable]:
+        def start() -> Callable:
+            fusion.reset()
+            return lambda gray: fusion.update(gray, pipeline.decode(gray))
 
-        def decode(gray):
-            return fusion.update(gray, pipeline.decode(gray))
-
-        return decode
+        return start
 
     return {
         "zxing-cpp": lambda: zxing.decode,
         "pipeline": lambda: lambda gray: pipeline.decode(gray).codes,
-        "pipeline+fusion": fused,
+        # The scan worker's default: Code128 reads confirmed, no averaging.
+        "+confirm": through(Fusion(average=False)),
+        "+confirm+fusion": through(Fusion()),
     }
 
 

@@ -42,10 +42,15 @@ class Fusion:
     reads or, when it read nothing, a fusion of the last DEPTH frames; Code128 reads confirmed.
     One instance per camera; `update` with each frame in order."""
 
-    def __init__(self, pipeline: Pipeline | None = None, second_opinion: bool = True):
+    def __init__(
+        self, pipeline: Pipeline | None = None, second_opinion: bool = True, average: bool = True
+    ):
         # The fused patch gets the pipeline's own repairs; a separate instance by default, so
-        # a caller's pipeline sees exactly the camera's frames.
-        self._pipeline = pipeline if pipeline is not None else Pipeline(("zxing",))
+        # a caller's pipeline sees exactly the camera's frames. Without `average`, only the
+        # Code128 confirmation runs.
+        if average and pipeline is None:
+            pipeline = Pipeline(("zxing",))
+        self._pipeline = pipeline if average else None
         self._zbar = _zbar() if second_opinion else None
         self._frames: deque[np.ndarray | None] = deque(maxlen=DEPTH)
         self._since_try = 0  # frames kept since the last fusion was tried
@@ -68,7 +73,7 @@ class Fusion:
         codes = result.codes
         if codes:
             self._frames.clear()  # read: a later fusion must not mix this code with the next
-        else:
+        elif self._pipeline is not None:
             codes = self._fused(gray, result)
         return self._confirmed(gray, codes)
 

@@ -142,7 +142,8 @@ def test_the_scan_worker_reports_a_fused_read_once(tmp_path):
     for number, gray in enumerate(_noisy_frames(sigma=55, count=8)):
         cv2.imwrite(str(tmp_path / f"{number:02d}.png"), gray)
     camera = FilesCamera(tmp_path, fps=10)
-    events = ScanWorker(camera, Pipeline(), max_fps=10, hold_release_ms=1500).run_to_end(60)
+    worker = ScanWorker(camera, Pipeline(), max_fps=10, hold_release_ms=1500, fuse=True)
+    events = worker.run_to_end(60)
     assert [(event.code.text, event.step) for event in events] == [(QR_TEXT, "fusion")]
-    plain = ScanWorker(FilesCamera(tmp_path, fps=10), Pipeline(), 10, 1500, fuse=False)
+    plain = ScanWorker(FilesCamera(tmp_path, fps=10), Pipeline(), 10, 1500)  # fuse off
     assert plain.run_to_end(60) == []
