@@ -181,12 +181,46 @@ class Effects:
                     return
                 continue
             if status.status == "paid":
+                problem = self._paid_receipt_problem(charge_id, status)
+                if problem:
+                    # "Paid" must come with the platform's signed receipt for this very sale;
+                    # without it nothing is recorded: the customer's app can still show the
+                    # receipt to the camera.
+                    log.error("charge %s: paid without a valid receipt (%s)", charge_id, problem)
+                    return
                 if status.benefits:  # the platform's, with the customer's monthly caps applied
                     self.platform_benefits[charge_id] = _benefits(status.benefits)
                 self.post(ChargePaid(charge_id, status.amount, status.receipt or ""))
                 return
             if status.status != "pending":
                 return
+
+    def _paid_receipt_problem(self, charge_id: str, status) -> str:
+        """Why a "paid" answer cannot be believed ("" when it can): its receipt must verify
+        with a platform key and name this charge, its amount and this sale's QR. A key we do not
+        know yet is fetched (rate-limited in sync) and the receipt checked once more."""
+        charge = self.charges.get(charge_id)
+        if charge is None:
+            return "the charge is no longer shown"
+        for attempt in range(2):
+            generation = getattr(self.keys, "generation", None)
+            try:
+                verify_receipt(
+                    status.receipt or "",
+                    self.keys.platform_keys.check_tagged,
+                    sale_payload=charge.payload,
+                    charge_id=charge_id,
+                    amount_won=charge.amount_won,
+                    expected_issuer=PLATFORM_ISSUER,
+                )
+                return ""
+            except ReceiptError as error:
+                fetch = error.reason == "unknown_key" and attempt == 0 and generation is not None
+                if not (fetch and self.unknown_key(sealed_key_name(status.receipt or ""))):
+                    return error.reason
+                if not self.keys.wait_newer(generation, KEY_WAIT_SECONDS):
+                    return error.reason
+        return "unknown_key"
 
     def _CancelCharge(self, command: c.CancelCharge) -> None:
         charge = self.charges.pop(command.charge_id, None)
