@@ -124,34 +124,32 @@ class Decision:
 
 
 def authorization(body: Any, transaction_id: str, amount: int) -> Decision:
-    where = "authorization answer"
-    found = need(body, "transaction_id", str, where)
-    _same(found, transaction_id, "transaction", where)
-    decision = Decision(
-        id=found,
-        status=one_of(need(body, "status", str, where), DECISIONS, where),
-        amount=need(body, "amount", int, where),
-        reason=optional(body, "reason", str, where),
-        approval_number=optional(body, "approval_number", str, where),
-        benefits=optional(body, "benefits", dict, where),
-        token_id=optional(body, "token_id", str, where),
-    )
-    if decision.approved and decision.amount != amount:
-        raise MalformedResponse(f"{where}: approved {decision.amount}, asked for {amount}")
-    return decision
+    return _decision(
+        body, "transaction_id", transaction_id, amount, "authorization answer",
+        benefits=(dict, False), token_id=(str, False),
+    )  # fmt: skip
 
 
 def refund(body: Any, refund_id: str, amount: int) -> Decision:
-    where = "refund answer"
-    found = need(body, "refund_id", str, where)
-    _same(found, refund_id, "refund", where)
+    return _decision(body, "refund_id", refund_id, amount, "refund answer", remaining=(int, True))
+
+
+def _decision(body: Any, id_field: str, asked_id: str, amount: int, where: str, **extra):
+    """A platform decision (authorization or refund) for exactly what was asked: the same id,
+    and, when approved, the same amount. `extra`: more fields, name → (type, required)."""
+    found = need(body, id_field, str, where)
+    _same(found, asked_id, id_field.removesuffix("_id"), where)
+    fields = {
+        name: (need if required else optional)(body, name, kind, where)
+        for name, (kind, required) in extra.items()
+    }
     decision = Decision(
         id=found,
         status=one_of(need(body, "status", str, where), DECISIONS, where),
         amount=need(body, "amount", int, where),
         reason=optional(body, "reason", str, where),
         approval_number=optional(body, "approval_number", str, where),
-        remaining=need(body, "remaining", int, where),
+        **fields,
     )
     if decision.approved and decision.amount != amount:
         raise MalformedResponse(f"{where}: approved {decision.amount}, asked for {amount}")
