@@ -11,8 +11,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from terminal.cli import EXIT_BAD_INPUT
+
 EXIT_PROBLEM = 1
-EXIT_BAD_INPUT = 2
+
 TRY_KINDS = ("display", "input", "feedback", "printer", "camera")
 
 

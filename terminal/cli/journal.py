@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from terminal.cli import EXIT_BAD_INPUT
 
 
 def _fail(message: str) -> int:

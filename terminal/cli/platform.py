@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from terminal.cli import EXIT_BAD_INPUT
 
 
 def _fail(message: str) -> int:

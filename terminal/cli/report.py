@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-EXIT_BAD_INPUT = 2
+from terminal.cli import EXIT_BAD_INPUT
+
 COLUMNS = (
     "seq", "txn_id", "time", "kind", "method", "offline", "list_won", "discount_won",
     "amount_won", "supply_won", "vat_won", "city_won", "district_won", "merchant_won",

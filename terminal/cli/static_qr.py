@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from terminal.cli import EXIT_BAD_INPUT
+
 DPI = 300
 PAGE_MM = (105, 148)  # A6: a card that stands on a counter
 

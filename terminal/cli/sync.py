@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from terminal.cli import EXIT_BAD_INPUT
+
 EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 
 def _load(args: argparse.Namespace):
