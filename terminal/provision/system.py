@@ -101,7 +101,8 @@ def apt_packages(host: Host) -> list[str]:
     # libzbar0: pyzbar; fonts-nanum: Hangul; libusb-1.0-0: USB receipt printers (pyusb).
     wanted = ["libzbar0", "fonts-nanum", "python3-venv", "libusb-1.0-0"]
     if host.raspberry_pi:
-        wanted += ["python3-picamera2", "python3-lgpio"]
+        # python3-evdev: PyPI has only its source; the venv sees apt's (system site packages).
+        wanted += ["python3-picamera2", "python3-lgpio", "python3-evdev"]
         if host.machine == "armv7l":
             wanted += ["python3-opencv", "python3-cryptography"]
     return wanted
