@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ def run_demo(
 ) -> int:
     from terminal.demo.day import Day, DemoFailed, journal_holds, platform_holds
     from terminal.demo.world import open_world
+    from terminal.sim.platform.pki import SimulatorStateError
 
     def say(text: str) -> None:
         print(f"• {text}" if not text.startswith("  ") else text, flush=True)
@@ -33,7 +36,15 @@ def run_demo(
         print(f"error: {workdir}: not empty; give a new or empty --workdir", file=sys.stderr)
         return 2
     started = time.monotonic()
-    world = open_world(workdir, headless=headless, interactive=interactive)
+    fresh = not workdir.exists() or not any(workdir.iterdir())
+    try:
+        world = open_world(workdir, headless=headless, interactive=interactive)
+    except (OSError, sqlite3.Error, SimulatorStateError) as error:
+        # A full disk or an unwritable folder: say so in one line and leave nothing half-made.
+        if fresh:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(f"error: {workdir}: cannot set up the demo there ({error})", file=sys.stderr)
+        return 2
     say(f"platform simulator at {world.server.url} (mutual TLS; CA {world.server.ca_path})")
     say(
         f"device {world.config.device.id} enrolled with a one-time code; key made on the device; "

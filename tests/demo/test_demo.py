@@ -102,3 +102,20 @@ def test_interactive_demo_in_a_window_typed_at(tmp_path):
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_a_demo_that_cannot_set_up_says_so_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """Hostile test M5: on a full disk the demo ended in a traceback and left its folder."""
+    import sqlite3
+
+    import terminal.demo.world as world
+
+    def full_disk(*_args, **_kwargs):
+        (tmp_path / "demo" / "platform").mkdir(parents=True)  # half-made, as a full disk leaves
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(world, "open_world", full_disk)
+    assert main(["demo", "--headless", "--workdir", str(tmp_path / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot set up the demo there" in err and "disk is full" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "demo").exists()

@@ -59,9 +59,11 @@ class Platform:
         try:
             db = database.connect(state_dir / DB_FILE)
         except sqlite3.DatabaseError as error:
-            raise SimulatorStateError(
-                f"{state_dir / DB_FILE}: {error}; restore it, or use a new --state-dir"
-            ) from None
+            if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
+                advice = "free some space, or use a --state-dir on another disk"
+            else:
+                advice = "restore it, or use a new --state-dir"
+            raise SimulatorStateError(f"{state_dir / DB_FILE}: {error}; {advice}") from None
         platform = cls(
             state_dir=state_dir,
             db=db,
