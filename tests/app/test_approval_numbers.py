@@ -7,24 +7,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
-
 from terminal.app_effects import journal_records
 from terminal.core.session.model import RefundDone
-from terminal.demo.day import Day
-from terminal.demo.world import MANAGER_PIN, open_world
+from terminal.demo.world import MANAGER_PIN
 from terminal.ui.slips import slip_for
-
-
-@pytest.fixture
-def day(tmp_path):
-    world = open_world(tmp_path / "demo", headless=True)
-    day = Day(world, say=lambda _text: None)
-    day.until(lambda s: s.ctx.status.online and s.ctx.status.clock_trusted, "online")
-    try:
-        yield day
-    finally:
-        world.close()
 
 
 def test_an_online_sale_and_its_refund_carry_and_print_approval_numbers(day):

@@ -5,24 +5,10 @@ offline (security review finding: lost reply → offline fallback → double cha
 
 from __future__ import annotations
 
-import pytest
-
 from terminal.core.session.model import Approved, Home, Refused
 from terminal.core.tokens import scanned_token_id
 from terminal.demo.day import Day
-from terminal.demo.world import open_world
 from terminal.sim.platform.faults import Fault
-
-
-@pytest.fixture
-def day(tmp_path):
-    world = open_world(tmp_path / "demo", headless=True)
-    day = Day(world, say=lambda _text: None)
-    day.until(lambda s: s.ctx.status.online and s.ctx.status.clock_trusted, "online")
-    try:
-        yield day
-    finally:
-        world.close()
 
 
 def balance(day: Day) -> int:

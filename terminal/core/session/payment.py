@@ -90,15 +90,7 @@ def on_charge(state: State, event: Event) -> Result | None:
         if event.amount_won != charge.amount_won:
             return go(state, replace(charge, note="결제 금액이 다릅니다. 확인하세요"))
         ctx, request = take_request(ctx)
-        record = RecordSale(
-            request,
-            "mpm",
-            charge.amount_won,
-            charge.list_won,
-            charge.discount_won,
-            False,
-            charge_id=charge.charge_id,
-        )
+        record = _sale_record(request, charge, "mpm", False, charge_id=charge.charge_id)
         return go(state, Recording(charge, request, "mpm", False), record, ctx=ctx)
     if isinstance(event, Scanned):
         return scanned_in_charge(state, charge, event)
@@ -173,28 +165,12 @@ def on_authorizing(state: State, event: Event) -> Result | None:
             replayed = refusal("replayed")
             return refuse(state, charge, replayed.code, replayed.message_ko)
         ctx, request = take_request(state.ctx)
-        record = RecordSale(
-            request,
-            "cpm",
-            charge.amount_won,
-            charge.list_won,
-            charge.discount_won,
-            event.offline,
-            token_id=event.token_id,
-        )
+        record = _sale_record(request, charge, "cpm", event.offline, token_id=event.token_id)
         recording = Recording(charge, request, "cpm", event.offline, screen.text, event.token_id)
         return go(state, recording, record, ctx=ctx)
     if isinstance(event, ReceiptAccepted) and event.request == screen.request:
         ctx, request = take_request(state.ctx)
-        record = RecordSale(
-            request,
-            "mpm",
-            charge.amount_won,
-            charge.list_won,
-            charge.discount_won,
-            True,
-            charge_id=charge.charge_id,
-        )
+        record = _sale_record(request, charge, "mpm", True, charge_id=charge.charge_id)
         return go(state, Recording(charge, request, "mpm", True, screen.text), record, ctx=ctx)
     if isinstance(event, Declined) and event.request == screen.request:
         return refuse(state, charge, event.code, event.message_ko)
@@ -257,3 +233,10 @@ def on_refused(state: State, event: Event) -> Result | None:
         cancel = [CancelCharge(charge.charge_id)] if charge.charge_id else []
         return go(state, Home(note="결제를 취소했습니다"), *cancel)
     return None
+
+
+def _sale_record(request: int, charge: Charge, method: str, offline: bool, **refs) -> RecordSale:
+    """The ledger command for a sale of this charge: its amounts as priced, how it was paid."""
+    return RecordSale(
+        request, method, charge.amount_won, charge.list_won, charge.discount_won, offline, **refs
+    )
