@@ -74,18 +74,45 @@ class SaleQr:
     key_id: str
 
 
+def merchant_account_template(platform_guid: str, merchant_id: str, terminal_id: str) -> DataObject:
+    """Merchant account information (26), the same in the sale QR and the printed stand: the
+    platform's GUID, the merchant id and the terminal id the signing key must be bound to."""
+    return DataObject(
+        "26",
+        (
+            DataObject("00", platform_guid),
+            DataObject("01", merchant_id),
+            DataObject("02", terminal_id),
+        ),
+    )
+
+
+def merchant_language_template(name_ko: str, city_ko: str) -> DataObject:
+    """The merchant's name and city in Korean (64), the same in the sale QR and the stand."""
+    return DataObject(
+        "64", (DataObject("00", "ko"), DataObject("01", name_ko), DataObject("02", city_ko))
+    )
+
+
+def signature_templates(
+    head: emv.Objects, platform_guid: str, signature_text: str
+) -> tuple[DataObject, DataObject]:
+    """80 (the signed head, then the signature's first half) and 81 (its second half): an EMV
+    object holds at most 99 characters, so the 86 characters are split 43 + 43."""
+    return (
+        DataObject(SIGNATURE_TEMPLATE, (*head, DataObject("03", signature_text[:_HALF]))),
+        DataObject(
+            SIGNATURE_TAIL,
+            (DataObject("00", platform_guid), DataObject("01", signature_text[_HALF:])),
+        ),
+    )
+
+
 def _unsigned_objects(sale: SaleQr) -> emv.Objects:
     return (
         DataObject("00", "01"),
         DataObject("01", "12"),
-        DataObject(
-            "26",
-            (
-                DataObject("00", sale.platform_guid),
-                DataObject("01", sale.merchant_id),
-                DataObject("02", sale.terminal_id),
-            ),
-        ),
+        merchant_account_template(sale.platform_guid, sale.merchant_id, sale.terminal_id),
         DataObject("52", sale.mcc),
         DataObject("53", emv.KRW),
         DataObject("54", str(sale.amount_won)),
@@ -93,14 +120,7 @@ def _unsigned_objects(sale: SaleQr) -> emv.Objects:
         DataObject("59", sale.name_en),
         DataObject("60", sale.city_en),
         DataObject("62", (DataObject("05", sale.charge_id), DataObject("07", sale.terminal_label))),
-        DataObject(
-            "64",
-            (
-                DataObject("00", "ko"),
-                DataObject("01", sale.name_ko),
-                DataObject("02", sale.city_ko),
-            ),
-        ),
+        merchant_language_template(sale.name_ko, sale.city_ko),
     )
 
 
@@ -128,13 +148,9 @@ def build_sale_qr(sale: SaleQr, sign: SaleSigner) -> str:
     signature = sign(signed_message(objects, head))
     if len(signature) != 64:
         raise SaleQrError("malformed", f"signer returned {len(signature)} bytes, expected 64")
-    text = b64url(signature)
-    template = DataObject(SIGNATURE_TEMPLATE, (*head, DataObject("03", text[:_HALF])))
-    tail = DataObject(
-        SIGNATURE_TAIL, (DataObject("00", sale.platform_guid), DataObject("01", text[_HALF:]))
-    )
+    signed = signature_templates(head, sale.platform_guid, b64url(signature))
     try:
-        return emv.encode((*objects, template, tail), strict=True)
+        return emv.encode((*objects, *signed), strict=True)
     except EmvError as error:
         raise SaleQrError("malformed", str(error)) from None
 

@@ -270,3 +270,34 @@ def test_attack_another_spelling_of_the_expiry_is_refused(spelling):
     with pytest.raises(SaleQrError) as caught:
         verify_sale_qr(respelled, device_check, NOW)
     assert caught.value.reason == "malformed"
+
+
+# Every byte of a sale QR, frozen: the same sale and signature give this text and no other
+# (made before the merchant templates were shared with the stand, and unchanged by it).
+FIXED_SIGNATURE = bytes(range(64))
+FROZEN_PAYLOAD = (
+    "00020101021226490015kr.incheon.eeum0111M00000000010211SIM-00000015204581253034105405"
+    "120005802KR5919HYETAEK PLUS BUNSIK6007INCHEON6239052006H02P585HFFCA70P7X70711SIM-000"
+    "000164240002ko0108혜택플러스 분식0202인천80860015kr.incheon.eeum011017950003000202k10343AAECA"
+    "wQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh881660015kr.incheon.eeum0143gISIjJCUmJygpKissLS"
+    "4vMDEyMzQ1Njc4OTo7PD0-Pw6304487A"
+)
+
+
+def test_the_payload_is_byte_for_byte_the_frozen_layout():
+    sale = SaleQr(
+        platform_guid="kr.incheon.eeum",
+        merchant_id="M0000000001",
+        terminal_id="SIM-0000001",
+        mcc="5812",
+        amount_won=12000,
+        name_en="HYETAEK PLUS BUNSIK",
+        city_en="INCHEON",
+        name_ko="혜택플러스 분식",
+        city_ko="인천",
+        charge_id="06H02P585HFFCA70P7X7",
+        terminal_label="SIM-0000001",
+        expires_at=1_795_000_300,
+        key_id="k1",
+    )
+    assert build_sale_qr(sale, lambda message: FIXED_SIGNATURE) == FROZEN_PAYLOAD

@@ -6,7 +6,13 @@ import pytest
 
 from terminal.core import emv
 from terminal.core.base64url import b64url_decode
-from terminal.core.sale_qr import signed_message
+from terminal.core.sale_qr import (
+    SaleQr,
+    build_sale_qr,
+    merchant_account_template,
+    merchant_language_template,
+    signed_message,
+)
 from terminal.core.session.stand import Stand, StandError, build_stand_qr
 from terminal.signing import DeviceKey
 
@@ -148,3 +154,39 @@ def test_any_changed_character_is_refused():
             verify_stand_qr(changed + emv.crc_hex(changed), _bound)
 
     check()
+
+
+FROZEN_STAND = (
+    "00020101021126490015kr.incheon.eeum0111M00000000010211SIM-00000015204581253034105802"
+    "KR5919HYETAEK PLUS BUNSIK6007INCHEON62310512STAND-0000070711SIM-000000164240002ko010"
+    "8혜택플러스 분식0202인천80770015kr.incheon.eeum010100202k10343AAECAwQFBgcICQoLDA0ODxAREhMUFRY"
+    "XGBkaGxwdHh881660015kr.incheon.eeum0143gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw63"
+    "0435CC"
+)
+
+
+def test_the_stand_payload_is_byte_for_byte_the_frozen_layout():
+    stand = Stand(
+        "kr.incheon.eeum", "M0000000001", "SIM-0000001", "5812", "HYETAEK PLUS BUNSIK", "INCHEON",
+        "혜택플러스 분식", "인천", 7, "k1",
+    )  # fmt: skip
+    assert build_stand_qr(stand, lambda message: bytes(range(64))) == FROZEN_STAND
+
+
+def test_the_sale_qr_and_the_stand_carry_one_merchant_layout():
+    """Both payloads take their merchant account (26) and Korean name (64) from the one shared
+    builder, so a stand and a sale QR of the same shop name it identically."""
+    sale = SaleQr(
+        STAND.platform_guid, STAND.merchant_id, STAND.terminal_id, STAND.mcc, 4500,
+        STAND.name_en, STAND.city_en, STAND.name_ko, STAND.city_ko, "06H02P585HFFCA70P7X7",
+        STAND.terminal_id, 1_795_000_300, KEY.kid,
+    )  # fmt: skip
+    account = merchant_account_template(STAND.platform_guid, STAND.merchant_id, STAND.terminal_id)
+    language = merchant_language_template(STAND.name_ko, STAND.city_ko)
+    assert emv.encode_unchecked_prefix((account,)) == (
+        "26490015kr.incheon.eeum0111M00000000010211SIM-0000001"
+    )
+    for payload in (build_sale_qr(sale, KEY.sign), build_stand_qr(STAND, KEY.sign)):
+        values = {o.id: o for o in emv.parse(payload, strict=True)}
+        assert values["26"] == account and values["64"] == language
+        assert payload[12:].startswith(emv.encode_unchecked_prefix((account,)))

@@ -1,6 +1,7 @@
 """The printed QR stand (고정형 QR): a static merchant-presented QR for when the terminal is down.
 
-Laid out like the dynamic sale QR (terminal/core/sale_qr.py) but static: point of initiation
+Laid out like the dynamic sale QR, from the same merchant account (26), Korean name (64) and
+signature (80, 81) builders (terminal/core/sale_qr.py), but static: point of initiation
 "11", no amount (the customer's app asks for it), and the stand's serial number as the
 reference label (62-05, "STAND-" + 6 digits). Signed the same way by the device key over every
 object before 80 and 80's 00, 01, 02, where 80-01 is "0": a stand does not expire. The platform
@@ -20,6 +21,9 @@ from terminal.core.sale_qr import (
     SIGNATURE_CHARS,
     SIGNATURE_TAIL,
     SIGNATURE_TEMPLATE,
+    merchant_account_template,
+    merchant_language_template,
+    signature_templates,
     signed_message,
 )
 from terminal.core.signature import is_canonical
@@ -74,28 +78,14 @@ def _objects(stand: Stand) -> emv.Objects:
     return (
         DataObject("00", "01"),
         DataObject("01", "11"),
-        DataObject(
-            "26",
-            (
-                DataObject("00", stand.platform_guid),
-                DataObject("01", stand.merchant_id),
-                DataObject("02", stand.terminal_id),
-            ),
-        ),
+        merchant_account_template(stand.platform_guid, stand.merchant_id, stand.terminal_id),
         DataObject("52", stand.mcc),
         DataObject("53", emv.KRW),
         DataObject("58", "KR"),
         DataObject("59", stand.name_en),
         DataObject("60", stand.city_en),
         DataObject("62", (DataObject("05", stand.reference), DataObject("07", stand.terminal_id))),
-        DataObject(
-            "64",
-            (
-                DataObject("00", "ko"),
-                DataObject("01", stand.name_ko),
-                DataObject("02", stand.city_ko),
-            ),
-        ),
+        merchant_language_template(stand.name_ko, stand.city_ko),
     )
 
 
@@ -109,13 +99,9 @@ def build_stand_qr(stand: Stand, sign) -> str:
     text = b64url(signature)
     if len(text) != SIGNATURE_CHARS:
         raise StandError(f"signer returned {len(signature)} bytes, expected 64")
-    half = SIGNATURE_CHARS // 2
-    template = DataObject(SIGNATURE_TEMPLATE, (*head, DataObject("03", text[:half])))
-    tail = DataObject(
-        SIGNATURE_TAIL, (DataObject("00", stand.platform_guid), DataObject("01", text[half:]))
-    )
+    signed = signature_templates(head, stand.platform_guid, text)
     try:
-        return emv.encode((*objects, template, tail), strict=True)
+        return emv.encode((*objects, *signed), strict=True)
     except emv.EmvError as error:
         raise StandError(str(error)) from None
 
