@@ -23,12 +23,10 @@ def _export(args: argparse.Namespace) -> int:
         ExportRefused,
         database_files,
         export_lines,
-        first_device,
-        journal_rows,
-        open_read_only,
         refuse_own_inputs,
         write_new_file,
     )
+    from terminal.ledger.reader import open_journal
     from terminal.signing import DeviceKey, KeyFileError
 
     # Every check before the output is created: a failed export leaves no file behind.
@@ -40,7 +38,8 @@ def _export(args: argparse.Namespace) -> int:
             refuse_own_inputs(args.out, inputs)
         if not args.db.is_file():
             return _fail(f"{args.db}: no such database; give the terminal's database file")
-        db = open_read_only(args.db)  # first: a damaged database is reported before all else
+        # First: a damaged database, or one this user cannot read here, is reported before all else.
+        db = open_journal(args.db, stopped=args.terminal_stopped)
     except (LedgerError, ExportRefused) as error:
         return _fail(str(error))
     try:
@@ -49,11 +48,11 @@ def _export(args: argparse.Namespace) -> int:
         db.close()
         return _fail(str(error))
     try:
-        journal_device = first_device(db)
+        journal_device = db.first_device()
         device_id = args.device_id or journal_device or ""
         if journal_device and device_id != journal_device:
             return _fail(f"--device-id {device_id} differs from the journal's {journal_device}")
-        lines = export_lines(journal_rows(db), key, device_id, int(time.time() * 1000))
+        lines = export_lines(db.rows(), key, device_id, int(time.time() * 1000))
         if args.out:
             write_new_file(args.out, lines, inputs, force=args.force)
         else:
@@ -132,15 +131,33 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def add_terminal_stopped(parser: argparse.ArgumentParser) -> None:
+    """The option of every command that reads the journal (journal export, report)."""
+    parser.add_argument(
+        "--terminal-stopped",
+        action="store_true",
+        help="no terminal writes this database (e.g. a card from a stopped terminal, mounted "
+        "read-only): read its files as they are, creating nothing beside them; refused while "
+        "a terminal holds the directory's run.lock. Needed when the directory is not writable",
+    )
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     journal = commands.add_parser("journal", help="export or verify the signed journal")
     actions = journal.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="write the journal as JSON lines")
+    export = actions.add_parser(
+        "export",
+        help="write the journal as JSON lines",
+        description="Reads the database without writing it, safe while the terminal runs "
+        "(SQLite may create its empty -wal and -shm files beside it); from a read-only "
+        "directory, e.g. a card from a stopped terminal, add --terminal-stopped.",
+    )
     export.add_argument("--db", type=Path, required=True, help="the terminal's database")
     export.add_argument("--key", type=Path, help="device key, to sign the end line")
     export.add_argument("--device-id", help="device id (default: from the first record)")
     export.add_argument("--out", type=Path, help="file to write (default: stdout)")
     export.add_argument("--force", action="store_true", help="replace an existing --out file")
+    add_terminal_stopped(export)
     export.set_defaults(handler=_export)
     verify = actions.add_parser(
         "verify",

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from terminal.cli import EXIT_BAD_INPUT
+from terminal.cli.journal import add_terminal_stopped
 
 COLUMNS = (
     "seq", "txn_id", "time", "kind", "method", "offline", "list_won", "discount_won",
@@ -63,9 +64,9 @@ def row(entry, zone: ZoneInfo) -> dict[str, object]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from terminal.app_effects import journal_records
     from terminal.config.loader import default_device_file, load_config
     from terminal.core.session.report import z_report
+    from terminal.ledger.reader import read_records
     from terminal.provision.layout import StateFiles
     from terminal.ui.views_manage import report_lines
 
@@ -82,7 +83,7 @@ def _report(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_BAD_INPUT
     zone = ZoneInfo(config.locale.timezone)
-    entries = day_entries(journal_records(database), day, zone)
+    entries = day_entries(read_records(database, stopped=args.terminal_stopped), day, zone)
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -99,8 +100,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "report",
         help="one day's transactions: Z report figures, or --csv one row per transaction",
-        description="Reads the terminal's journal (read-only, safe while it runs). The CSV's "
-        "amount, 선할인, supply, VAT and cashback columns each add up to the Z report.",
+        description="Reads the terminal's journal without writing it, safe while it runs (SQLite "
+        "may create its empty -wal and -shm files beside the database). The CSV's amount, 선할인, "
+        "supply, VAT and cashback columns each add up to the Z report.",
     )
     parser.add_argument("--day", required=True, help="the day, YYYY-MM-DD, in locale.timezone")
     parser.add_argument("--csv", action="store_true", help="CSV, one row per transaction")
@@ -110,4 +112,5 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=Path,
         help="device file (default: $QR_TERMINAL_DEVICE_FILE or /etc/qr-terminal/device.toml)",
     )
+    add_terminal_stopped(parser)
     parser.set_defaults(handler=_report)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from terminal.core.benefits import Benefits
 from terminal.core.offline import ClockState
-from terminal.ledger.export import journal_rows, open_read_only
+from terminal.ledger.reader import journal_rows, open_read_only
 from terminal.ledger.store import Ledger
 from terminal.ledger.verify import verify_export
 from terminal.signing import DeviceKey

@@ -1,43 +1,29 @@
-"""The journal as it leaves the device: the one journal SELECT, the signer check, the signed
-export lines with their end line, and writing an export file without overwriting anything."""
+"""The journal as it leaves the device: the signer check, the signed export lines with their
+end line, and writing an export file without overwriting anything (reading the journal is
+terminal/ledger/reader.py's)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from terminal.core.records import GENESIS_HASH, Record, canonical_json, record_from_json
+from terminal.core.records import GENESIS_HASH, canonical_json
 from terminal.files import refuse_non_regular_target
-from terminal.ledger.errors import KeyMismatch, LedgerCorrupt, translate
+from terminal.ledger.errors import KeyMismatch
+from terminal.ledger.reader import (  # noqa: F401 (re-exported: terminal/app_support.py's import)
+    journal_rows,
+    open_read_only,
+    payload_record,
+)
 from terminal.signing import DeviceKey, JwsError, b64url_decode, jws_verify
-
-# The only query that reads the whole journal; Ledger.export_lines and the CLI both use it.
-JOURNAL_SELECT = "SELECT seq, jws, hash FROM journal ORDER BY seq"
 
 
 class ExportRefused(ValueError):
     """The export would overwrite a file it must not (an input, or an existing output)."""
-
-
-def journal_rows(connection: sqlite3.Connection) -> Iterator[tuple[int, str, str]]:
-    """(seq, jws, hash) of every record in seq order."""
-    return connection.execute(JOURNAL_SELECT)
-
-
-def first_device(connection: sqlite3.Connection) -> str | None:
-    """The device id the journal's first record names (None for an empty journal)."""
-    row = connection.execute("SELECT jws FROM journal ORDER BY seq LIMIT 1").fetchone()
-    return payload_record(row[0]).device_id if row else None
-
-
-def payload_record(jws: str) -> Record:
-    """The record inside one of our own JWS texts (signature already trusted: we wrote it)."""
-    return record_from_json(b64url_decode(jws.split(".")[1]))
 
 
 def signer_mismatch(jws: str, key: DeviceKey, where: str) -> KeyMismatch | None:
@@ -88,27 +74,6 @@ def export_lines(
         "exported_ms": now_ms,
     }
     yield json.dumps({"end": key.jws(canonical_json(end))})
-
-
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection (export runs beside the terminal), refused if the file is damaged."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    try:
-        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-    except sqlite3.Error as error:
-        raise translate(error, path) from None
-    try:
-        check = connection.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise LedgerCorrupt(f"{path} is damaged ({check}); it was left untouched")
-        connection.execute("SELECT 1 FROM journal LIMIT 1")
-    except sqlite3.Error as error:
-        connection.close()
-        raise translate(error, path) from None
-    except BaseException:
-        connection.close()
-        raise
-    return connection
 
 
 def database_files(db: Path) -> list[Path]:

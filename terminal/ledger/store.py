@@ -40,12 +40,8 @@ from terminal.core.offline import ClockState, Unsynced
 from terminal.core.records import GENESIS_HASH, Record, chain_hash
 from terminal.ledger.connection import SCAN_WORKER_THREAD, SerializedDatabase, serialized
 from terminal.ledger.errors import LedgerConstraint, RefundRefused, TokenReplayed, translate
-from terminal.ledger.export import (
-    export_lines,
-    journal_rows,
-    payload_record,
-    signer_mismatch,
-)
+from terminal.ledger.export import export_lines, signer_mismatch
+from terminal.ledger.reader import journal_rows, payload_record
 from terminal.signing import DeviceKey
 
 __all__ = ["SCAN_WORKER_THREAD", "Ledger", "Recorded", "payload_record"]

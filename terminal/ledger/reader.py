@@ -1,0 +1,224 @@
+"""Reading the journal without writing it: the one journal SELECT, and the two ways to open the
+database read-only: beside a running terminal (SQLite's shared WAL read), or from a stopped
+terminal's files, e.g. an SD card mounted read-only (nothing is created beside the database)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from terminal.core.records import Record, record_from_json
+from terminal.ledger.errors import LedgerCorrupt, LedgerError, LedgerReadOnly, translate
+from terminal.signing import b64url_decode
+
+# The only query that reads the whole journal; Ledger.export_lines and the CLI both use it.
+JOURNAL_SELECT = "SELECT seq, jws, hash FROM journal ORDER BY seq"
+# The flock a running terminal holds beside its database (terminal/app.py's StateLock.NAME;
+# tests/ledger/test_reader.py keeps the two equal). The ledger may not import the app.
+RUN_LOCK = "run.lock"
+STOPPED_FLAG = "--terminal-stopped"  # the CLI option that asks for open_journal(stopped=True)
+
+
+class ReadRefused(LedgerError):
+    """The journal cannot be read this way; the message says what to do instead. Nothing was
+    created or changed."""
+
+
+class StateDirectoryReadOnly(ReadRefused):
+    """A read beside a running terminal needs SQLite's -wal and -shm files, and the directory
+    does not have them and may not get them."""
+
+
+class TerminalRunning(ReadRefused):
+    """A stopped-terminal read was asked while a terminal holds the directory's run.lock (or
+    while that cannot be checked)."""
+
+
+class WalNotReplayable(ReadRefused):
+    """The -wal file holds records that a stopped-terminal read cannot replay here: reading the
+    database alone would export a journal missing its newest records."""
+
+
+def journal_rows(connection: sqlite3.Connection) -> Iterator[tuple[int, str, str]]:
+    """(seq, jws, hash) of every record in seq order."""
+    return connection.execute(JOURNAL_SELECT)
+
+
+def first_device(connection: sqlite3.Connection) -> str | None:
+    """The device id the journal's first record names (None for an empty journal)."""
+    row = connection.execute("SELECT jws FROM journal ORDER BY seq LIMIT 1").fetchone()
+    return payload_record(row[0]).device_id if row else None
+
+
+def payload_record(jws: str) -> Record:
+    """The record inside one of our own JWS texts (signature already trusted: we wrote it)."""
+    return record_from_json(b64url_decode(jws.split(".")[1]))
+
+
+class JournalReader:
+    """A read-only connection to the journal, and the shared run.lock a stopped-terminal read
+    holds meanwhile (so that no terminal starts writing under it). Use as a context manager."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: int | None, how: str):
+        self.path = path
+        self.connection = connection
+        self.how = how  # "shared", "immutable" or "wal read-only": how the files were opened
+        self._lock = lock
+
+    def rows(self) -> Iterator[tuple[int, str, str]]:
+        return journal_rows(self.connection)
+
+    def records(self) -> list[Record]:
+        try:
+            return [payload_record(jws) for _, jws, _ in self.rows()]
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+
+    def first_device(self) -> str | None:
+        return first_device(self.connection)
+
+    def close(self) -> None:
+        self.connection.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the shared flock
+            self._lock = None
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def read_records(path: Path, *, stopped: bool = False) -> list[Record]:
+    """Every record of the journal at `path`, oldest first (see open_journal for `stopped`)."""
+    with open_journal(path, stopped=stopped) as reader:
+        return reader.records()
+
+
+def open_journal(path: Path, *, stopped: bool = False) -> JournalReader:
+    """The journal at `path`, opened without writing it.
+
+    Default: SQLite's shared read (`mode=ro`), right beside a running terminal. In WAL mode a
+    reader needs the -wal and -shm files: SQLite creates them if they are absent (an empty
+    -wal and a 32 KB -shm, left behind; the database itself is not touched). Where they are
+    absent and cannot be created (a read-only directory), this raises StateDirectoryReadOnly.
+
+    `stopped=True` (the caller promises no terminal writes these files): refused while a
+    terminal holds run.lock, which is then held shared until close. With no -wal content the
+    database is opened `immutable=1` (no locks, no file created); with -wal content and a
+    -shm beside it, `mode=ro` (SQLite replays the WAL in memory, creating nothing); with -wal
+    content and no -shm it raises WalNotReplayable rather than miss the newest records."""
+    path = Path(path)
+    if path.is_file() and not os.access(path, os.R_OK):
+        # Else SQLite's "unable to open" would read as a directory problem, which it is not.
+        raise ReadRefused(f"{path}: this user may not read it; run as root or the terminal's user")
+    if not stopped:
+        try:
+            return JournalReader(path, open_read_only(path), None, "shared")
+        except LedgerReadOnly:
+            if writable(path.parent):
+                raise
+            raise StateDirectoryReadOnly(
+                f"the state directory {path.parent} is not writable, and a read beside a "
+                "running terminal needs SQLite's -wal and -shm files there: if no terminal "
+                f"writes {path.name} (a card from a stopped terminal), add {STOPPED_FLAG}; "
+                "else run as the terminal's user, or copy the directory first"
+            ) from None
+    lock = hold_run_lock(path.parent)
+    try:
+        connection, how = _open_stopped(path)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+    return JournalReader(path, connection, lock, how)
+
+
+def _open_stopped(path: Path) -> tuple[sqlite3.Connection, str]:
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    wal_bytes = wal.stat().st_size if wal.exists() else 0
+    if wal_bytes == 0:
+        return open_read_only(path, immutable=True), "immutable"
+    if shm.exists():
+        # SQLite reads a WAL whose -shm it may not write into heap memory (measured: any -shm
+        # content, even empty, gives every committed record); with both files there, nothing
+        # is created.
+        return open_read_only(path), "wal read-only"
+    raise WalNotReplayable(
+        f"{wal} holds {wal_bytes} bytes of the journal's newest records (the terminal did not "
+        f"shut down cleanly), and without {shm.name} SQLite cannot replay them in place: copy "
+        f"{path.name} and {wal.name} to a writable folder and read the copy without {STOPPED_FLAG}"
+    )
+
+
+def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
+    """A read-only connection, refused if the file is damaged or holds no journal. `immutable`
+    tells SQLite the files cannot change: it takes no locks and ignores -wal and -shm, which is
+    right only when no terminal writes them and the -wal is empty (see open_journal)."""
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    uri = f"{path.resolve().as_uri()}?{query}"
+    try:
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    except sqlite3.Error as error:
+        raise translate(error, path) from None
+    try:
+        check = connection.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise LedgerCorrupt(f"{path} is damaged ({check}); it was left untouched")
+        connection.execute("SELECT 1 FROM journal LIMIT 1")
+    except sqlite3.Error as error:
+        connection.close()
+        raise translate(error, path) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def hold_run_lock(directory: Path) -> int | None:
+    """A shared flock on the directory's run.lock (its descriptor), None when no terminal ever
+    ran there; raises TerminalRunning while a terminal holds it, or when it cannot be checked
+    on a file system a terminal could be writing."""
+    lock = directory / RUN_LOCK
+    try:
+        descriptor = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return _unchecked(lock, error.strerror or str(error))
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise TerminalRunning(
+            f"{directory}: a terminal is running on this state directory (it holds {lock}); "
+            f"{STOPPED_FLAG} is only for files no terminal writes: stop it first "
+            f"(systemctl stop qr-terminal), or read without {STOPPED_FLAG}"
+        ) from None
+    except OSError as error:
+        os.close(descriptor)
+        return _unchecked(lock, error.strerror or str(error))
+    return descriptor
+
+
+def _unchecked(lock: Path, reason: str) -> None:
+    """A lock that cannot be read or taken: harmless on a read-only file system (no terminal
+    writes through this mount), else the read is refused."""
+    with contextlib.suppress(OSError):
+        if os.statvfs(lock.parent).f_flag & os.ST_RDONLY:
+            return None
+    raise TerminalRunning(
+        f"{lock}: cannot check whether a terminal is running here ({reason}); run as root or "
+        "as the terminal's user"
+    )
+
+
+def writable(directory: Path) -> bool:
+    """Whether this process may create files in `directory` (False on a read-only mount)."""
+    return os.access(directory, os.W_OK | os.X_OK)
