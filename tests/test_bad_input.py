@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import sqlite3
 import struct
 import sys
 import zlib
@@ -74,6 +76,20 @@ def prepare(d: Path) -> None:
     (d / "existing.png").write_bytes(b"not yours to replace")
     os.mkfifo(d / "fifo")
     (d / "fifo.png").symlink_to(d / "fifo")
+    _card_without_its_shm(d / "card")
+
+
+def _card_without_its_shm(card: Path) -> None:
+    """A state directory copied from a running terminal without its -shm: the newest records
+    are in terminal.db-wal, which a --terminal-stopped read cannot replay in place."""
+    card.mkdir()
+    live = card.parent / "live.db"
+    writer = sqlite3.connect(live, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE journal (seq INTEGER PRIMARY KEY, jws TEXT, hash TEXT)")
+    for suffix in ("", "-wal"):
+        shutil.copyfile(f"{live}{suffix}", card / f"terminal.db{suffix}")
+    writer.close()
 
 
 def _tiny_png() -> bytes:
@@ -118,6 +134,24 @@ CASES = [
         ["journal", "export", "--db", "{d}/not-a-db.db", "--key", "{d}/k"],
         "not-a-db.db",
     ),
+    Case(
+        "a card's -wal that cannot be replayed",
+        [
+            "journal",
+            "export",
+            "--db",
+            "{d}/card/terminal.db",
+            "--key",
+            "{d}/k",
+            "--terminal-stopped",
+        ],
+        "terminal.db-wal",
+    ),
+    Case(
+        "a report from a card's -wal that cannot be replayed",
+        ["report", "--day", "2026-11-18", "--db", "{d}/card/terminal.db", "--terminal-stopped"],
+        "copy terminal.db and terminal.db-wal",
+    ),
     # --- size limits before work ----------------------------------------------------------
     Case("decompression bomb", ["decode", "{d}/bomb.png"], "bomb.png"),
     Case(
@@ -147,6 +181,22 @@ CASES = [
         ["qr", "sale", "--amount", "1000", "--png", "{d}/fifo.png", "--force"],
         "is a fifo",
     ),
+    # --- PINs for `config pin-hash`: nothing is written, the PIN is never echoed ----------------
+    Case("PIN too short", ["config", "pin-hash"], "stdin: a PIN is 4 to 8 digits", stdin=b"123\n"),
+    Case("PIN too long", ["config", "pin-hash"], "4 to 8 digits", stdin=b"123456789\n"),
+    Case("PIN not digits", ["config", "pin-hash"], "4 to 8 digits", stdin=b"12a4\n"),
+    Case("PIN with spaces", ["config", "pin-hash"], "4 to 8 digits", stdin=b" 1234\n"),
+    Case(
+        "PIN in full-width digits",
+        ["config", "pin-hash"],
+        "4 to 8 digits",
+        stdin="１２３４".encode(),
+    ),
+    Case("PIN empty stdin", ["config", "pin-hash"], "stdin: no PIN given", stdin=b""),
+    Case("PIN empty line", ["config", "pin-hash"], "no PIN given", stdin=b"\n"),
+    Case("PIN two lines", ["config", "pin-hash"], "4 to 8 digits", stdin=b"1234\n5678\n"),
+    Case("PIN not UTF-8", ["config", "pin-hash"], "stdin: not UTF-8", stdin=b"12\xff4\n"),
+    Case("PIN a megabyte", ["config", "pin-hash"], "not a PIN", stdin=b"1" * 1_000_000),
     # --- amounts ----------------------------------------------------------------------------
     Case("negative amount", ["qr", "sale", "--amount", "-5"], "amount"),
     Case("amount with decimals", ["qr", "sale", "--amount", "12.50"], "amount"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -102,3 +103,25 @@ def cli_as_nobody(argv: list[str]) -> tuple[int, str]:
 
     code, _, err = run_as_nobody(work).partition("\n")
     return int(code) if code.isdigit() else -1, err or code
+
+
+def cli_output_as_nobody(argv: list[str]) -> tuple[int, str, str]:
+    """`qr-terminal ARGV` run as 'nobody': (exit code, stdout, stderr); exit -1 and the error
+    as stderr if it raised."""
+
+    def work() -> str:
+        from terminal.cli import main
+
+        streams = sys.stdout, sys.stderr
+        out, err = sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        try:  # restored: without root this runs in the test's own process
+            code = main(argv)
+        finally:
+            sys.stdout, sys.stderr = streams
+        return json.dumps([code, out.getvalue(), err.getvalue()])
+
+    result = run_as_nobody(work)
+    if result.startswith("raised: "):
+        return -1, "", result
+    code, out, err = json.loads(result)
+    return code, out, err

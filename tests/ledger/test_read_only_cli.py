@@ -1,0 +1,152 @@
+"""`journal export` and `report` from a state directory this user may not write (an SD card
+mounted read-only for recovery), and beside a running terminal (hostile test M3)."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import os
+
+import pytest
+
+from terminal.app import StateLock
+from terminal.cli import build_parser, main
+from tests.ledger.helpers import cli_output_as_nobody, open_ledger, sale, write_pki
+from tests.ledger.test_reader import listing, pulled_card, read_only
+
+# What the commands import when they run: 'nobody' (the technician, when the tests run as
+# root) may not read the interpreter's own library, so everything is loaded here first.
+build_parser()  # every command module
+for module in ("config.loader", "core.session.report", "provision.layout", "ui.views_manage"):
+    importlib.import_module(f"terminal.{module}")  # what `report` imports when it runs
+DAY = "2026-11-18"  # tests/ledger/helpers.T0 in Asia/Seoul, the default locale.timezone
+
+
+@pytest.fixture
+def card(open_folder, monkeypatch):
+    """A stopped terminal's state directory with its key and PKI, and an output folder."""
+    monkeypatch.delenv("QR_TERMINAL_DEVICE_FILE", raising=False)
+    state, out = open_folder / "state", open_folder / "out"
+    state.mkdir(mode=0o755)
+    out.mkdir()
+    out.chmod(0o777)  # 'nobody' writes the export here
+    yield state, out
+    for path in (state, *state.iterdir()):
+        if path.is_dir():
+            path.chmod(0o755)
+
+
+def with_key(state, ledger_key=None):
+    """Saves the journal's key where 'nobody' may read it; returns the key's path."""
+    key = state / "key.pem"
+    ledger_key.save(key)
+    if os.geteuid() == 0:
+        os.chown(key, 65534, 65534)
+    return key
+
+
+def journal_in(state, sales: int = 3):
+    ledger = open_ledger(state)
+    for n in range(sales):
+        sale(ledger, 1000 + n, n)
+    ledger.close()
+    for path in state.iterdir():
+        path.chmod(0o644)
+    return ledger.key
+
+
+def export_args(state, key, out, *extra):
+    return ["journal", "export", "--db", str(state / "terminal.db"), "--key", str(key),
+            "--out", str(out), *extra]  # fmt: skip
+
+
+def test_export_from_a_read_only_directory_needs_the_flag_then_verifies(card, capsys):
+    state, out = card
+    key_of_journal = journal_in(state)
+    key = with_key(state, key_of_journal)
+    read_only(state)
+    before = listing(state)
+    code, _, err = cli_output_as_nobody(export_args(state, key, out / "j.jsonl"))
+    assert code == 2, err
+    assert err.count("\n") == 1 and str(state) in err and "--terminal-stopped" in err
+    assert "Traceback" not in err and list(out.iterdir()) == []
+    code, _, err = cli_output_as_nobody(
+        export_args(state, key, out / "j.jsonl", "--terminal-stopped")
+    )
+    assert code == 0, err
+    assert listing(state) == before  # nothing created or changed beside the database
+    cert, ca = write_pki(out.parent, key_of_journal)
+    capsys.readouterr()
+    assert (
+        main(["journal", "verify", str(out / "j.jsonl"), "--cert", str(cert), "--ca", str(ca)]) == 0
+    )
+    assert "3 records, 0 problem(s)" in capsys.readouterr().err
+
+
+def test_report_from_a_read_only_directory_needs_the_flag(card):
+    state, _ = card
+    journal_in(state)
+    read_only(state)
+    before = listing(state)
+    code, out, err = cli_output_as_nobody(
+        ["report", "--day", DAY, "--db", str(state / "terminal.db")]
+    )
+    assert code == 2 and out == "" and "--terminal-stopped" in err, err
+    code, out, err = cli_output_as_nobody(
+        ["report", "--day", DAY, "--csv", "--db", str(state / "terminal.db"), "--terminal-stopped"]
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [int(row["amount_won"]) for row in rows] == [1000, 1001, 1002]
+    assert listing(state) == before
+
+
+def test_export_of_a_card_whose_wal_cannot_be_replayed_is_refused(card):
+    state, out = card
+    state.rmdir()
+    _, key_of_journal = pulled_card(state, state.parent / "terminal", with_shm=False)
+    key = with_key(state, key_of_journal)
+    read_only(state)
+    before = listing(state)
+    code, _, err = cli_output_as_nobody(
+        export_args(state, key, out / "j.jsonl", "--terminal-stopped")
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert "terminal.db-wal" in err and "copy" in err
+    assert list(out.iterdir()) == [] and listing(state) == before
+
+
+def test_export_with_the_flag_is_refused_while_a_terminal_runs_there(card):
+    state, out = card
+    key = with_key(state, journal_in(state))
+    lock = StateLock.take(state)
+    try:
+        code, _, err = cli_output_as_nobody(
+            export_args(state, key, out / "j.jsonl", "--terminal-stopped")
+        )
+    finally:
+        lock.close()
+    assert code == 2 and "a terminal is running" in err, err
+    assert list(out.iterdir()) == []
+
+
+def test_export_and_report_beside_a_running_terminal_read_its_newest_records(tmp_path, capsys):
+    ledger = open_ledger(tmp_path)
+    lock = StateLock.take(tmp_path)  # a terminal: the lock, the open ledger, records in the -wal
+    try:
+        for n in range(3):
+            sale(ledger, 1000 + n, n)
+        ledger.key.save(tmp_path / "key.pem")
+        export = tmp_path / "j.jsonl"
+        assert main(export_args(tmp_path, tmp_path / "key.pem", export)) == 0
+        db = str(tmp_path / "terminal.db")
+        assert main(["report", "--day", DAY, "--csv", "--db", db]) == 0
+        assert capsys.readouterr().out.count("\n") == 4  # the header and three sales
+        sale(ledger, 2000, 3)  # the terminal goes on writing after the read
+    finally:
+        ledger.close()
+        lock.close()
+    cert, ca = write_pki(tmp_path, ledger.key)
+    assert main(["journal", "verify", str(export), "--cert", str(cert), "--ca", str(ca)]) == 0
+    assert "3 records, 0 problem(s)" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""Reading the journal without writing it (terminal/ledger/reader.py): beside a running terminal,
+and from a stopped terminal's files in a directory this user may not write (a card mounted
+read-only). Real SQLite files; 'nobody' stands in for the technician when the tests run as root."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from terminal.app import AppError, StateLock
+from terminal.ledger.reader import (
+    RUN_LOCK,
+    StateDirectoryReadOnly,
+    TerminalRunning,
+    WalNotReplayable,
+    open_journal,
+    open_read_only,
+    read_records,
+)
+from terminal.signing import DeviceKey
+from tests.ledger.helpers import open_ledger, run_as_nobody, sale
+
+
+def listing(folder: Path) -> dict[str, str]:
+    """Every file in `folder` with its size and content hash."""
+    return {
+        path.name: f"{path.stat().st_size}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+        for path in sorted(folder.iterdir())
+    }
+
+
+def stopped_terminal(folder: Path, sales: int = 3) -> None:
+    """A journal whose terminal shut down cleanly: the database alone, no -wal or -shm."""
+    ledger = open_ledger(folder)
+    for n in range(sales):
+        sale(ledger, 1000 + n, n)
+    ledger.close()
+    for path in folder.iterdir():
+        path.chmod(0o644)
+
+
+def pulled_card(card: Path, source: Path, *, with_shm: bool = True) -> tuple[int, DeviceKey]:
+    """What a card pulled from a running terminal holds: the database, its -wal with the newest
+    records (and its -shm), copied while the terminal's ledger is open. Returns the number of
+    records and the key that signed them."""
+    ledger = open_ledger(source)
+    sale(ledger, 1000, 0)
+    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one record in the database file
+    for n in range(1, 4):
+        sale(ledger, 1000 + n, n)  # three more only in the -wal
+    card.mkdir(mode=0o755)
+    for suffix in ("", "-wal", "-shm") if with_shm else ("", "-wal"):
+        shutil.copyfile(source / f"terminal.db{suffix}", card / f"terminal.db{suffix}")
+        (card / f"terminal.db{suffix}").chmod(0o644)
+    ledger.close()
+    return 4, ledger.key
+
+
+def read_only(folder: Path) -> None:
+    """Not writable by 'nobody', nor by its owner when the tests do not run as root."""
+    folder.chmod(0o555)
+
+
+def nobody_reads(path: Path, *, stopped: bool) -> str:
+    """How 'nobody' opened the journal and how many records it read, or what was raised."""
+
+    def work() -> str:
+        with open_journal(path, stopped=stopped) as reader:
+            return f"{reader.how} {len(reader.records())}"
+
+    return run_as_nobody(work)
+
+
+@pytest.fixture
+def folder(open_folder):
+    yield open_folder
+    for path in (open_folder, *open_folder.iterdir()):
+        if path.is_dir():
+            path.chmod(0o755)  # so the fixture can remove it when not root
+
+
+def test_the_run_lock_is_the_one_the_app_takes():
+    assert RUN_LOCK == StateLock.NAME
+
+
+def test_a_shared_read_beside_a_running_terminal_sees_its_newest_records(folder):
+    ledger = open_ledger(folder)
+    for n in range(3):
+        sale(ledger, 1000 + n, n)
+    assert (folder / "terminal.db-wal").stat().st_size > 0  # the records are in the -wal
+    with open_journal(folder / "terminal.db") as reader:
+        assert reader.how == "shared" and len(reader.records()) == 3
+    sale(ledger, 2000, 3)
+    assert len(read_records(folder / "terminal.db")) == 4
+    ledger.close()
+
+
+def test_a_shared_read_of_a_stopped_database_leaves_only_empty_sqlite_files(folder):
+    """Measured, and said in the README: SQLite creates an empty -wal and a -shm for a WAL
+    reader and leaves them; the database itself is not changed."""
+    stopped_terminal(folder)
+    before = listing(folder)
+    assert len(read_records(folder / "terminal.db")) == 3
+    after = listing(folder)
+    assert {name: after[name] for name in before} == before
+    assert set(after) - set(before) <= {"terminal.db-wal", "terminal.db-shm"}
+    assert (folder / "terminal.db-wal").stat().st_size == 0
+
+
+def test_a_stopped_read_creates_nothing(folder):
+    stopped_terminal(folder)
+    before = listing(folder)
+    with open_journal(folder / "terminal.db", stopped=True) as reader:
+        assert reader.how == "immutable" and len(reader.records()) == 3
+    assert listing(folder) == before
+
+
+def test_a_stopped_read_is_refused_while_a_terminal_holds_run_lock(folder):
+    stopped_terminal(folder)
+    lock = StateLock.take(folder)
+    try:
+        with pytest.raises(TerminalRunning) as refused:
+            open_journal(folder / "terminal.db", stopped=True)
+        assert str(folder) in str(refused.value) and "--terminal-stopped" in str(refused.value)
+        assert len(read_records(folder / "terminal.db")) == 3  # the shared read goes on
+    finally:
+        lock.close()
+    with open_journal(folder / "terminal.db", stopped=True) as reader:
+        with pytest.raises(AppError, match="another qr-terminal is running"):
+            StateLock.take(folder)  # no terminal starts writing under a stopped read
+        assert len(reader.records()) == 3
+    StateLock.take(folder).close()  # released with the reader
+
+
+def test_a_directory_nobody_may_write_needs_the_flag(folder):
+    stopped_terminal(folder)
+    read_only(folder)
+    before = listing(folder)
+    refused = nobody_reads(folder / "terminal.db", stopped=False)
+    assert StateDirectoryReadOnly.__name__ in refused and "--terminal-stopped" in refused
+    assert str(folder) in refused
+    assert nobody_reads(folder / "terminal.db", stopped=True) == "immutable 3"
+    assert listing(folder) == before
+
+
+def test_a_card_with_its_wal_and_shm_is_read_whole_from_a_read_only_directory(folder):
+    records, _ = pulled_card(folder / "card", folder / "terminal")
+    card = folder / "card"
+    read_only(card)
+    before = listing(card)
+    # What the refusal guards against: an immutable open ignores the -wal's records.
+    immutable = open_read_only(card / "terminal.db", immutable=True)
+    assert immutable.execute("SELECT COUNT(*) FROM journal").fetchone()[0] < records
+    immutable.close()
+    assert nobody_reads(card / "terminal.db", stopped=True) == f"wal read-only {records}"
+    # Without the flag SQLite reads the same way (the -wal and -shm are already there).
+    assert nobody_reads(card / "terminal.db", stopped=False) == f"shared {records}"
+    assert listing(card) == before
+
+
+def test_a_wal_with_records_and_no_shm_is_refused_rather_than_read_in_part(folder):
+    pulled_card(folder / "card", folder / "terminal", with_shm=False)
+    card = folder / "card"
+    read_only(card)
+    before = listing(card)
+    refused = nobody_reads(card / "terminal.db", stopped=True)
+    assert WalNotReplayable.__name__ in refused, refused
+    assert "terminal.db-wal" in refused and "copy" in refused
+    assert listing(card) == before
+    # The copy it asks for: the database and its -wal in a writable folder, read normally.
+    copy = folder / "copy"
+    copy.mkdir()
+    for name in ("terminal.db", "terminal.db-wal"):
+        shutil.copyfile(card / name, copy / name)
+    assert len(read_records(copy / "terminal.db")) == 4
+
+
+def test_a_run_lock_it_may_not_open_is_not_taken_for_a_stopped_terminal(folder):
+    stopped_terminal(folder)
+    lock = folder / RUN_LOCK
+    lock.touch(mode=0o600)  # the terminal's, unreadable for 'nobody'
+    if os.geteuid() != 0:
+        lock.chmod(0o000)
+    refused = nobody_reads(folder / "terminal.db", stopped=True)
+    assert TerminalRunning.__name__ in refused and "cannot check" in refused, refused
