@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from terminal.scan import bars
+from terminal.scan.blur import defocus_radius
 from terminal.scan.decoders import FORMATS, Decoded, ZxingBackend, load_backends
 from terminal.scan.imaging import (
     deconvolved,
@@ -51,7 +52,11 @@ GATE_WINDOW = 31  # px at quarter size (124 px): wider than text and cables, nar
 GATE_LOCAL = 9  # the local mean a pixel is dark against, at quarter size
 GATE_MIN_SIDE = 32  # px: smaller frames have nothing to gate (the first pass still runs)
 GATE_THRESHOLD = 0.30  # tuning split: ~4% of empty frames reach it, ~95% of repairable codes do
-DEFOCUS_RADII = (1.5, 2.2, 3.0)  # px: lens blur discs the deconvolution tries
+MIN_DEFOCUS = 1.25  # px: a smaller estimated disc is not worth deconvolving
+DEFOCUS_STEPS = (0.0, 0.25)  # px added to the estimated radius: the fit is biased low
+DEFOCUS_NOISE = (0.01, 0.003)  # Wiener noise-to-signal ratios, the safer first
+FALLBACK_RADII = (1.5, 2.2, 3.0)  # px: discs tried when the spectrum shows no lens blur
+FALLBACK_NOISE = 0.03
 BLURRY = 0.35  # sharpness below which a region is worth deconvolving
 LOCATED = 1.0  # the gate score given to a symbol zxing-cpp located: every repair may run
 # The gate score each repair needs, from the tuning split: no step rescued a code below its
@@ -63,7 +68,7 @@ REPAIR_GATES = {
     "binarize": 0.38,
     "upscale": 0.33,
     "whiten": 0.35,
-    "defocus": 0.35,
+    "defocus": 0.30,
 }
 
 
@@ -218,16 +223,26 @@ class Pipeline:
     def _defocused(self, gray: np.ndarray, centre: tuple[int, int], crop) -> list[Decoded]:
         if sharpness(crop) >= BLURRY:
             return []
-        # The window is deconvolved with mirrored borders, so its edges do not ring.
-        pad = 24
-        mirrored = cv2.copyMakeBorder(window(gray, centre), pad, pad, pad, pad, cv2.BORDER_REFLECT)
-        kernels = (disc_kernel(radius) for radius in DEFOCUS_RADII)
-        for restored in deconvolved(mirrored, kernels, noise_ratio=0.03):
-            found = self._zxing.decode(
-                restored[pad:-pad, pad:-pad], try_harder=False, try_rotate=False
-            )
-            if found:
-                return found
+        area = window(gray, centre)
+        radius = defocus_radius(area)
+        attempts = []
+        if radius >= MIN_DEFOCUS:  # a lens blur the spectrum shows: the disc it fits
+            # The whole frame (a code is often larger than the gate's window).
+            for noise_ratio in DEFOCUS_NOISE:
+                kernels = [disc_kernel(radius + step) for step in DEFOCUS_STEPS]
+                attempts.append((gray, kernels, noise_ratio))
+        # Blurs no disc explains (a hand's path): a few discs, heavily regularised, which
+        # soften rather than invert whatever shape the blur has.
+        attempts.append((area, [disc_kernel(r) for r in FALLBACK_RADII], FALLBACK_NOISE))
+        pad = 24  # mirrored borders: the image's edges must not ring into the code
+        for image, kernels, noise_ratio in attempts:
+            mirrored = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+            for restored in deconvolved(mirrored, kernels, noise_ratio=noise_ratio):
+                found = self._zxing.decode(
+                    restored[pad:-pad, pad:-pad], try_harder=False, try_rotate=False
+                )
+                if found:
+                    return found
         return []
 
     def decode(self, frame: np.ndarray) -> ScanResult:
