@@ -129,7 +129,7 @@ class Rig:
         return app
 
     def _assemble(self, state: Path):
-        from terminal.app import build_app
+        from terminal.app.compose import build_app
         from terminal.signing import DeviceKey, jwks_document
 
         if self.server is not None:

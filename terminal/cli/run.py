@@ -12,7 +12,7 @@ from terminal.cli import EXIT_BAD_INPUT
 
 
 def _run(args: argparse.Namespace) -> int:
-    from terminal.app import build_app, run_app
+    from terminal.app.compose import build_app, run_app
     from terminal.config.loader import default_device_file, load_config
 
     if args.seconds is not None and not 0 < args.seconds < float("inf"):  # nan fails both

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from terminal.app_effects import journal_records
+from terminal.app.support import journal_records
 from terminal.core.money import format_won
 from terminal.core.session.model import (
     Approved,

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.app import App, build_app
+from terminal.app.compose import build_app
+from terminal.app.loop import App
 from terminal.config import load_config
 from terminal.provision.identity import enroll, write_identity
 from terminal.provision.layout import StateFiles

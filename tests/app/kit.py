@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from terminal.app import App, Parts
+from terminal.app.loop import App, Parts
 from terminal.config.loader import load_config
 from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest
 from terminal.core.tokens import CustomerToken, build_customer_token

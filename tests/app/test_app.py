@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from terminal.app import CLOSE_REQUEST, AppError, Notifier, session_config
+from terminal.app.errors import AppError
+from terminal.app.loop import CLOSE_REQUEST
+from terminal.app.notify import Notifier
+from terminal.app.settings import session_config
 from terminal.core.session.commands import PrintReceipt
 from terminal.core.session.model import Approved, Charge, Home, Refused
 from terminal.hw.feedback import Signal
@@ -146,7 +149,7 @@ def test_bad_preset_is_a_clear_error(tmp_path):
 
 
 def test_app_without_device_key_says_provision(tmp_path):
-    from terminal.app import build_app
+    from terminal.app.compose import build_app
 
     with pytest.raises(AppError, match="provision"):
         build_app(kit_config(tmp_path), env={})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from terminal.app_effects import journal_records
+from terminal.app.support import journal_records
 from terminal.core.session.model import RefundDone
 from terminal.demo.world import MANAGER_PIN
 from terminal.ui.slips import slip_for

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from terminal.app import build_app
-from terminal.app_effects import journal_records
+from terminal.app.compose import build_app
+from terminal.app.support import journal_records
 from terminal.core.session.model import Approved, Charge, History, RefundDone, ReportView
 from terminal.demo.world import FAKE_DEVICES, MANAGER_PIN, enroll_device
 from terminal.sim.live_camera import LiveCamera

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.app import session_config
-from terminal.app_effects import journal_records
+from terminal.app.settings import session_config
+from terminal.app.support import journal_records
 from terminal.config.merchant import barcode_for, price_for, rates_for
 from terminal.core.benefits import price_sale
 from terminal.core.sale_qr import read_sale_qr

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from terminal.app import build_app
-from terminal.app_effects import journal_records
+from terminal.app.compose import build_app
+from terminal.app.support import journal_records
 from terminal.core.session.model import History, ReportView
 from terminal.core.session.stand import Stand, build_stand_qr
 from terminal.sim.live_camera import LiveCamera

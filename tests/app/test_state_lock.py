@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.app import AppError, StateLock
+from terminal.app.errors import AppError
+from terminal.app.lock import StateLock
 
 
 def test_a_second_terminal_on_the_same_state_directory_is_refused(tmp_path):

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from terminal import app_support
-from terminal.app_effects import sealed_key_name
+from terminal.app import support
+from terminal.app.support import sealed_key_name
 from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest
 from terminal.core.sealed import key_tag
 from terminal.core.session.model import Approved, Charge, Refused
@@ -125,7 +125,7 @@ def test_a_code_by_a_rotated_key_is_accepted_once_the_sync_fetched_it(tmp_path):
 
 
 def test_when_no_new_keys_come_the_refusal_is_final_after_a_bounded_wait(tmp_path, monkeypatch):
-    monkeypatch.setattr(app_support, "KEY_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(support, "KEY_WAIT_SECONDS", 0.2)
     sync = RecordingSync(fetch=lambda: None)  # a fetch that brings nothing new
     kit = Kit(tmp_path / "state", sync=sync)
     try:

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from terminal.app import StateLock
+from terminal.app.lock import StateLock
 from terminal.cli import build_parser, main
 from tests.ledger.helpers import cli_output_as_nobody, open_ledger, sale, write_pki
 from tests.ledger.test_reader import listing, pulled_card, read_only

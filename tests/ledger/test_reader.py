@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from terminal.app import AppError, StateLock
+from terminal.app.errors import AppError
+from terminal.app.lock import StateLock
 from terminal.ledger.reader import (
     RUN_LOCK,
     StateDirectoryReadOnly,

@@ -67,7 +67,7 @@ def journal_records(database) -> list:
     """Every record of the journal, oldest first, through the ledger's read-only connection
     (WAL: safe beside the running ledger). Whole journal: a day close keeps the tail short to
     walk, and the app reads it once at start and at each close."""
-    from terminal.ledger.export import journal_rows, open_read_only, payload_record
+    from terminal.ledger.reader import journal_rows, open_read_only, payload_record
 
     connection = open_read_only(database)
     try:

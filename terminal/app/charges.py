@@ -9,8 +9,8 @@ import os
 import time
 from functools import partial
 
-from terminal import app_support  # KEY_WAIT_SECONDS read at call time (tests shorten it)
-from terminal.app_support import (
+from terminal.app import support  # KEY_WAIT_SECONDS read at call time (tests shorten it)
+from terminal.app.support import (
     PLATFORM_ISSUER,
     RECEIPT_MESSAGES,
     OpenCharge,
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class ChargeEffects:
-    """Mixed into terminal.app_effects.Effects, whose fields these methods use."""
+    """Mixed into terminal.app.effects.Effects, whose fields these methods use."""
 
     # --- the charge (MPM) ------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class ChargeEffects:
                 fetch = error.reason == "unknown_key" and attempt == 0 and generation is not None
                 if not (fetch and self.unknown_key(sealed_key_name(status.receipt or ""))):
                     return error.reason
-                if not self.keys.wait_newer(generation, app_support.KEY_WAIT_SECONDS):
+                if not self.keys.wait_newer(generation, support.KEY_WAIT_SECONDS):
                     return error.reason
         return "unknown_key"
 

@@ -1,6 +1,6 @@
 """Carries out the session's commands for the app: signs sale QRs, asks the platform, decides
 offline, records in the ledger, prints, and answers each command with an event. The charge
-(MPM) and customer-code (CPM) effects are mixed in from app_charges and app_codes.
+(MPM) and customer-code (CPM) effects are mixed in from charges.py and codes.py.
 
 Threads: the ledger and the offline decision run on the session thread (the caller of
 `execute`); platform calls and printing run on the app's I/O threads, which only post events
@@ -19,17 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from terminal.app_charges import ChargeEffects
-from terminal.app_codes import CodeEffects
-from terminal.app_support import (
+from terminal.app.charges import ChargeEffects
+from terminal.app.codes import CodeEffects
+from terminal.app.support import (
     FEEDBACK,
     PLATFORM_REASONS,
-    OfflineDecision,
-    OnSessionThread,
     OpenCharge,
     RefundApproved,
     journal_records,
-    sealed_key_name,
 )
 from terminal.config.merchant import rates_for
 from terminal.core.benefits import Benefits, MonthToDate, sale_benefits
@@ -46,16 +43,6 @@ from terminal.core.session.model import TxnEntry
 from terminal.core.session.report import entry_from_record, since_last_close, z_report
 from terminal.ledger.errors import LedgerError
 from terminal.sync.errors import SyncError
-
-# Names the app and the tests import from here (the effects live in app_charges, app_codes).
-__all__ = [
-    "Effects",
-    "OfflineDecision",
-    "OnSessionThread",
-    "RefundApproved",
-    "journal_records",
-    "sealed_key_name",
-]
 
 log = logging.getLogger(__name__)
 

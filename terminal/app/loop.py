@@ -1,11 +1,8 @@
-"""The composition root: configuration → adapters (through terminal/hw/factory.py) → the scan
-worker and sync worker threads → the session loop on the calling thread.
-
-Hardware and I/O threads only post events to the session's queue; the loop turns each event
-into a new state and commands (terminal/core/session), carries the commands out
-(terminal/app_effects.py) and draws the screen. SIGTERM stops the loop between two events, so
-a commit in progress finishes and nothing is half-written. `health()` and sd_notify
-(READY=1, WATCHDOG=1, STOPPING=1 on $NOTIFY_SOCKET) let systemd watch it.
+"""The session loop: hardware and I/O threads only post events to the session's queue; the loop
+on the calling thread turns each event into a new state and commands (terminal/core/session),
+carries the commands out (terminal/app/effects.py) and draws the screen. SIGTERM stops the loop
+between two events, so a commit in progress finishes and nothing is half-written. `health()` and
+sd_notify (READY=1, WATCHDOG=1, STOPPING=1 on $NOTIFY_SOCKET) let systemd watch it.
 
 Scripts and tests drive it with `post`/`press`, watch `observers` (each event, the state and
 the commands) and the display's frames, and run it with `run(until=..., timeout=...)`.
@@ -15,22 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from terminal import __version__
-from terminal.app_effects import Effects, OfflineDecision, OnSessionThread, RefundApproved
-from terminal.app_notify import Health, Notifier
-from terminal.app_stand import StandArrived, StandRecorder
-from terminal.config.merchant import barcode_for, rates_for
+from terminal.app.effects import Effects
+from terminal.app.errors import AppError
+from terminal.app.notify import Health, Notifier
+from terminal.app.settings import session_config, theme_for
+from terminal.app.stand import StandArrived, StandRecorder
+from terminal.app.support import OfflineDecision, OnSessionThread, RefundApproved, journal_records
+from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
-from terminal.core.money import AmountError, parse_won
 from terminal.core.session import initial_state, step
 from terminal.core.session.events import (
     ClockTrust,
@@ -41,11 +37,10 @@ from terminal.core.session.events import (
     SyncStatus,
     Tick,
 )
-from terminal.core.session.model import Home, Preset, SessionConfig, State
+from terminal.core.session.model import Home, State
 from terminal.hw.camera import CameraError
 from terminal.hw.feedback import Signal
 from terminal.scan.worker import ScanEvent, ScanWorker
-from terminal.ui.paint import Theme
 from terminal.ui.screens import render
 
 log = logging.getLogger(__name__)
@@ -55,53 +50,8 @@ POLL_SECONDS = 0.01  # the loop wakes this often to poll key input that cannot p
 STATUS_SECONDS = 0.5  # sync status and device trouble are looked at this often
 CLOSE_CHECK_SECONDS = 5.0  # the day-close timer's request file is looked for this often
 STALL_SECONDS = 5.0  # a loop that has not turned for this long is unhealthy
-MAX_PRESETS = 12
 TOUCH_INPUTS = ("touch", "window")
 CLOSE_REQUEST = "requests/close-day"  # terminal/provision/maintenance.py leaves it for us
-
-
-class AppError(Exception):
-    """The app cannot start: the message says what to fix (exit code 2 at the CLI)."""
-
-
-def session_config(config) -> SessionConfig:
-    """What the session needs of the configuration. Raises AppError for a bad preset."""
-    presets = []
-    for text in config.counter.presets:
-        label, _, won = text.rpartition("=")
-        try:
-            amount = parse_won(won)
-        except AmountError:
-            amount = 0
-        if not label.strip() or amount <= 0:
-            raise AppError(f"[counter] presets: {text!r} is not 'label=won' (e.g. '떡볶이=4000')")
-        presets.append(Preset(label.strip(), amount))
-    if len(presets) > MAX_PRESETS:
-        raise AppError(f"[counter] presets: {len(presets)} given, at most {MAX_PRESETS} fit")
-    rates = rates_for(config)
-    return SessionConfig(
-        brand=config.issuer.name_ko,
-        merchant_name=config.merchant.name_ko,
-        device_id=config.device.id,
-        version=f"qr-terminal {__version__}",
-        max_sale_won=config.sale.max_amount_won,
-        presets=tuple(presets),
-        # One rule prices a sale everywhere: the session prices with the merchant's rates.
-        discount_bp=rates.merchant_discount_bp,
-        rates=rates,
-        barcode=barcode_for(config),
-        manager_pin_sha256=config.counter.manager_pin_sha256,
-        technician_pin_sha256=config.counter.technician_pin_sha256,
-        receipt_prefix=config.printer.receipt_url,
-        auto_print=config.counter.auto_print,
-    )
-
-
-def theme_for(config) -> Theme:
-    issuer = config.issuer
-    return Theme(
-        issuer.colour_primary, issuer.colour_accent, config.display.font, config.locale.timezone
-    )
 
 
 @dataclass
@@ -169,8 +119,6 @@ class App:
         self.stand = None
         feed = getattr(parts.sync, "stand", None)
         if feed is not None:
-            from terminal.app_effects import journal_records
-
             self.stand = StandRecorder(
                 parts.ledger, parts.clock, feed, lambda: journal_records(parts.ledger.path)
             )
@@ -206,7 +154,6 @@ class App:
 
     def start(self) -> None:
         """Starts the threads and shows the first screen with today's totals."""
-        from terminal.app_effects import journal_records
         from terminal.core.session.report import since_last_close
 
         if self.started:
@@ -221,7 +168,7 @@ class App:
         if self.parts.sync is not None:
             self.parts.sync.start()
         today = since_last_close(journal_records(self.parts.ledger.path))
-        self._handle(DayLoaded(today, _wall_ms()))
+        self._handle(DayLoaded(today, wall_ms()))
         self._publish_status(force=True)
         self._draw()
         self._notify.send("READY=1")
@@ -253,7 +200,7 @@ class App:
         events += self.parts.keys.events(now)
         if now - self._last_tick >= TICK_SECONDS:
             self._last_tick = now
-            events.append(Tick(_wall_ms()))
+            events.append(Tick(wall_ms()))
         if now - self._last_status >= STATUS_SECONDS:
             self._last_status = now
             self._publish_status()
@@ -403,7 +350,7 @@ class App:
             return
         request.unlink(missing_ok=True)
         log.info("closed the day on request: close record %s", report.close_seq)
-        self._handle(DayLoaded((), _wall_ms()))
+        self._handle(DayLoaded((), wall_ms()))
 
     # --- health ----------------------------------------------------------------------------
 
@@ -448,143 +395,6 @@ class App:
         return lines
 
 
-def _wall_ms() -> int:
+def wall_ms() -> int:
+    """Wall-clock milliseconds: the time the session's events carry."""
     return time.time_ns() // 1_000_000
-
-
-def build_app(
-    config,
-    env: Mapping[str, str] | None = None,
-    *,
-    root: Path | None = None,
-    camera=None,
-    platform: bool = True,
-) -> App:
-    """The app from configuration: devices from the factory, the ledger and the device key from
-    the state directory, the sync when the device is enrolled (and `platform`)."""
-    from terminal.hw.device import DeviceUnavailable
-    from terminal.hw.factory import (
-        open_camera,
-        open_display,
-        open_feedback,
-        open_input,
-        open_printer,
-    )
-    from terminal.ledger.errors import LedgerError
-    from terminal.ledger.store import Ledger
-    from terminal.signing import DeviceKey, KeyFileError
-    from terminal.sync.assembly import SyncFiles, build_worker, client_for
-    from terminal.sync.keys import KeyCache
-
-    env = dict(os.environ if env is None else env)
-    files = SyncFiles.from_config(config, root)
-    state = files.state
-    if not state.key.is_file():
-        raise AppError(f"{state.key}: no device key; provision the device (qr-terminal provision)")
-    lock = StateLock.take(state.state_dir)
-    try:
-        key = DeviceKey.load(state.key)
-        ledger = Ledger(state.database, key, config.device.id)
-    except (KeyFileError, LedgerError, OSError) as error:
-        lock.close()
-        raise AppError(f"cannot open the device's key or ledger: {error}") from None
-    opened: list = [lock, ledger]
-    try:
-        enrolled = platform and state.cert.is_file() and state.platform_ca.is_file()
-        sync = build_worker(config, ledger, files=files) if enrolled else None
-        clock = sync.trusted if sync is not None else _untrusted_clock(ledger)
-        keys = sync.keys if sync is not None else KeyCache(state.platform_keys)
-        display = open_display(config, env)
-        opened.append(display)
-        keys_in = open_input(config, display, env)
-        opened.append(keys_in)
-        parts = Parts(
-            config=config,
-            state_dir=state.state_dir,
-            ledger=ledger,
-            device_key=key,
-            display=display,
-            keys=keys_in,
-            feedback=open_feedback(config, env),
-            camera=camera or open_camera(config.camera, config.paths, env=env),
-            printer=open_printer(config, env),
-            sync=sync,
-            clock=clock,
-            platform_keys=keys,
-            # An answer to the app's own calls wakes a sync that thought it was offline.
-            client_factory=(
-                (lambda: client_for(config, files, on_contact=sync.network_seen))
-                if enrolled
-                else None
-            ),
-            env=env,
-            lock=lock,
-        )
-    except (DeviceUnavailable, OSError) as error:
-        for thing in reversed(opened):
-            thing.close()
-        raise AppError(str(error)) from None
-    return App(parts)
-
-
-class StateLock:
-    """One running terminal per state directory: a second `qr-terminal run` would be a second
-    writer of the ledger. An flock on `run.lock`, released by the kernel if the process dies."""
-
-    NAME = "run.lock"
-
-    def __init__(self, descriptor: int):
-        self.descriptor = descriptor
-
-    @classmethod
-    def take(cls, state_dir: Path) -> StateLock:
-        import fcntl
-
-        path = Path(state_dir) / cls.NAME
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as error:
-            raise AppError(f"{path}: cannot open the state directory's lock ({error})") from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(descriptor)
-            raise AppError(
-                f"{state_dir}: another qr-terminal is running on this state directory; stop it "
-                "first (systemctl stop qr-terminal), one terminal writes one ledger"
-            ) from None
-        return cls(descriptor)
-
-    def close(self) -> None:
-        if self.descriptor >= 0:
-            os.close(self.descriptor)  # releases the flock
-            self.descriptor = -1
-
-
-def _untrusted_clock(ledger):
-    """Without the platform: NTP alone can make the clock trusted (terminal/sync/trusted_time)."""
-    from terminal.sync.trusted_time import TrustedClock
-
-    clock = TrustedClock(
-        wall_ms=_wall_ms,
-        monotonic=time.monotonic,
-        last_trusted_ms=ledger.last_trusted_ms(),
-        note_trusted=ledger.note_trusted_time,
-    )
-    clock.refresh_trust()
-    return clock
-
-
-def run_app(app: App, seconds: float | None = None) -> int:
-    """`qr-terminal run`: the loop until SIGTERM/SIGINT (or `seconds`), then a clean shutdown."""
-    previous = {
-        sig: signal.signal(sig, app.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
-    try:
-        with contextlib.suppress(TimeoutError):
-            app.run(timeout=seconds)
-    finally:
-        app.shutdown()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0

@@ -9,8 +9,8 @@ import os
 import time
 from functools import partial
 
-from terminal import app_support  # KEY_WAIT_SECONDS read at call time (tests shorten it)
-from terminal.app_support import (
+from terminal.app import support  # KEY_WAIT_SECONDS read at call time (tests shorten it)
+from terminal.app.support import (
     AUTHORIZE_RETRY_PAUSES,
     PLATFORM_ISSUER,
     PLATFORM_REASONS,
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class CodeEffects:
-    """Mixed into terminal.app_effects.Effects, whose fields these methods use."""
+    """Mixed into terminal.app.effects.Effects, whose fields these methods use."""
 
     # --- the customer's code (CPM) ---------------------------------------------------------
 
@@ -141,7 +141,7 @@ class CodeEffects:
         self.rechecked.add(command.request)
 
         def wait() -> None:
-            if self.keys.wait_newer(generation, app_support.KEY_WAIT_SECONDS):
+            if self.keys.wait_newer(generation, support.KEY_WAIT_SECONDS):
                 self.post(OnSessionThread(check_again))
             else:
                 refuse()
