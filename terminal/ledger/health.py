@@ -8,6 +8,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from terminal.ledger.reader import writable
+
 
 class DatabaseUnreadable(Exception):
     """The database file is missing, unreadable, not SQLite, damaged, or not a terminal ledger."""
@@ -40,13 +42,24 @@ def check_database(path: Path) -> LedgerHealth:
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        raise DatabaseUnreadable(f"{path}: cannot open ({error})") from None
+        raise _unreadable(path, f"cannot open ({error})") from None
     try:
         return _read(connection)
     except sqlite3.Error as error:
-        raise DatabaseUnreadable(f"{path}: {error}") from None
+        raise _unreadable(path, str(error)) from None
     finally:
         connection.close()
+
+
+def _unreadable(path: Path, detail: str) -> DatabaseUnreadable:
+    if not writable(path.parent):
+        # The usual cause: a WAL reader needs -wal and -shm files it may not create here.
+        detail = (
+            f"not read: its directory is not writable by this user, and reading beside a "
+            f"running terminal needs SQLite's -wal and -shm files there ({detail}); run as the "
+            "terminal's user"
+        )
+    return DatabaseUnreadable(f"{path}: {detail}")
 
 
 def _read(connection: sqlite3.Connection) -> LedgerHealth:

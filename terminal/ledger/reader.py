@@ -17,8 +17,8 @@ from terminal.signing import b64url_decode
 
 # The only query that reads the whole journal; Ledger.export_lines and the CLI both use it.
 JOURNAL_SELECT = "SELECT seq, jws, hash FROM journal ORDER BY seq"
-# The flock a running terminal holds beside its database (terminal/app.py's StateLock.NAME;
-# tests/ledger/test_reader.py keeps the two equal). The ledger may not import the app.
+# The flock a running terminal holds beside its database (the app's StateLock.NAME; tests/ledger/
+# test_reader.py keeps the two equal). The ledger may not import the app.
 RUN_LOCK = "run.lock"
 STOPPED_FLAG = "--terminal-stopped"  # the CLI option that asks for open_journal(stopped=True)
 
