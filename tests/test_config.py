@@ -413,9 +413,13 @@ def test_the_environment_cannot_change_the_issuers_rates_or_sale_rules(config_di
 
 
 def test_config_show_never_prints_a_pin_hash(config_dir):
-    pin_hash = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"  # "1234"
+    from terminal.config.pins import make_pin_hash
+
+    pin_hash = make_pin_hash("1234")
     loaded = load_config(
-        env={"QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": pin_hash}, directory=config_dir
+        env={"QR_TERMINAL__COUNTER__MANAGER_PIN_HASH": pin_hash}, directory=config_dir
     )
     shown = render_effective(loaded)
-    assert pin_hash not in shown and 'manager_pin_sha256 = "(set, hidden)"' in shown
+    assert loaded.config.counter.manager_pin_hash == pin_hash
+    assert pin_hash.split("$")[-1] not in shown and 'manager_pin_hash = "(set, hidden)"' in shown
+    assert 'technician_pin_hash = ""' in shown

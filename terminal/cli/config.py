@@ -1,10 +1,17 @@
-"""`qr-terminal config show|check`: the effective configuration and file validation."""
+"""`qr-terminal config show|check|pin-hash`: the effective configuration, file validation, and
+the stored hash of a manager or technician PIN."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+MAX_PIN_INPUT = 64  # bytes read from stdin: a PIN and its newline, with room to say "too long"
+
+
+class PinInputError(ValueError):
+    """The PIN given to `config pin-hash` cannot be used; the message names the input."""
 
 
 def _config_show(args: argparse.Namespace) -> int:
@@ -37,6 +44,54 @@ def _config_check(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _pin_from_stdin() -> str:
+    data = sys.stdin.buffer.read(MAX_PIN_INPUT + 1)
+    if len(data) > MAX_PIN_INPUT:
+        raise PinInputError(f"stdin: over {MAX_PIN_INPUT} bytes is not a PIN; pipe 4-8 digits")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PinInputError("stdin: not UTF-8 text; pipe the PIN's 4-8 digits") from None
+    pin = text.removesuffix("\n").removesuffix("\r")  # one line, as `echo` or a file ends it
+    if not pin:
+        raise PinInputError("stdin: no PIN given; pipe 4-8 digits, or run it in a terminal")
+    return pin
+
+
+def _pin_from_terminal() -> str:
+    import getpass
+
+    try:
+        pin = getpass.getpass("PIN (4-8 digits): ")
+        again = getpass.getpass("PIN again: ")
+    except EOFError:
+        raise PinInputError("PIN prompt: nothing typed; type the PIN's 4-8 digits") from None
+    if pin != again:
+        raise PinInputError("PIN prompt: the two PINs differ; run it again")
+    return pin
+
+
+def _config_pin_hash(args: argparse.Namespace) -> int:
+    from terminal.config.pins import make_pin_hash
+    from terminal.core.pin import BadPin
+
+    interactive = sys.stdin.isatty()
+    pin = _pin_from_terminal() if interactive else _pin_from_stdin()
+    try:
+        stored = make_pin_hash(pin)
+    except BadPin as error:
+        source = "PIN prompt" if interactive else "stdin"
+        raise PinInputError(f"{source}: {error}") from None
+    print(stored)
+    if interactive:
+        print(
+            'put it in the device file\'s [counter] section as manager_pin_hash = "..." '
+            "(or technician_pin_hash), then run `qr-terminal config check FILE`",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     config = commands.add_parser("config", help="show or check the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
@@ -50,3 +105,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "files", type=Path, nargs="+", metavar="FILE", help="defaults, issuer or device TOML"
     )
     check.set_defaults(handler=_config_check)
+    pin_hash = config_commands.add_parser(
+        "pin-hash",
+        help="print the salted hash of a PIN for [counter] manager_pin_hash/technician_pin_hash",
+        description="Reads a 4-8 digit PIN (typed twice without echo, or one line on stdin) "
+        "and prints its scrypt hash for the device file. Nothing is written.",
+    )
+    pin_hash.set_defaults(handler=_config_pin_hash)

@@ -13,6 +13,7 @@ from terminal.config.schema import (
     DEFAULT_SECTIONS,
     DEVICE_SECTIONS,
     ISSUER_SECTIONS,
+    RETIRED_KEYS,
     SECTIONS,
     Config,
     check_value,
@@ -112,6 +113,9 @@ def validate_layer(
         specs = keys_of(section)
         for key, value in table.items():
             spec = specs.get(key)
+            if (section, key) in RETIRED_KEYS:
+                problems.append(f"{origin}: [{section}] {key} {RETIRED_KEYS[(section, key)]}")
+                continue
             if spec is None:
                 problems.append(
                     f"{origin}: [{section}] unknown key {key!r}; known: {', '.join(specs)}"
@@ -119,8 +123,9 @@ def validate_layer(
                 continue
             why = check_value(spec, value)
             if why:
+                shown = "(hidden)" if spec["secret"] else repr(value)  # errors reach logs
                 problems.append(
-                    f"{origin}: [{section}] {key} = {value!r} {why} (allowed: {describe(spec)})"
+                    f"{origin}: [{section}] {key} = {shown} {why} (allowed: {describe(spec)})"
                 )
                 continue
             values[(section, key)] = value
@@ -419,11 +424,10 @@ def render_effective(loaded: LoadedConfig) -> str:
     for section in SECTIONS:
         lines.append(f"[{section}]")
         part = getattr(loaded.config, section)
-        for key in keys_of(section):
+        for key, spec in keys_of(section).items():
             value = getattr(part, key)
-            # A 4-digit PIN's hash is as good as the PIN: shown only as set or not.
-            secret = key.endswith("_pin_sha256")
-            shown = ('"(set, hidden)"' if value else '""') if secret else _toml_value(value)
+            # A PIN's hash lets anyone who reads it guess the PIN offline: only set or not.
+            shown = ('"(set, hidden)"' if value else '""') if spec["secret"] else _toml_value(value)
             lines.append(f"{key} = {shown}".ljust(48) + f"  # {loaded.sources[(section, key)]}")
         lines.append("")
     return "\n".join(lines)

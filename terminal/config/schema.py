@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
+
+from terminal.core.pin import FORMAT_TEXT, PinHashError, parse_pin_hash, strength_problem
 
 # Patterns are matched against the whole value (fullmatch): `$` alone accepts a trailing newline,
 # which let `id = "SIM-1\n"` through into the EMV payload.
@@ -15,6 +18,17 @@ _ISSUER_ID = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _EMV_ANS = re.compile(r"[\x20-\x7E]+")  # EMV "ans": printable ASCII
 _TEXT = re.compile(r"[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*")  # non-empty, no control characters
 _DIGITS = re.compile(r"[0-9]{1,6}")
+PIN_HASH = f"empty or {FORMAT_TEXT} (qr-terminal config pin-hash)"
+
+
+def pin_hash_problem(value: str) -> str | None:
+    """Why a stored PIN hash is refused: unreadable, too much work to check, or too weak."""
+    if not value:
+        return None  # no PIN: the action stays locked
+    try:
+        return strength_problem(parse_pin_hash(value))
+    except PinHashError as error:
+        return f"is not a usable PIN hash: {error}; make one with `qr-terminal config pin-hash`"
 
 
 def setting(
@@ -27,8 +41,11 @@ def setting(
     max_len: int | None = None,
     item: type | None = None,
     allowed: str = "",
+    check: Callable[[Any], str | None] | None = None,
+    secret: bool = False,
 ) -> Any:
-    """Declares one config key: its TOML type and what values are allowed."""
+    """Declares one config key: its TOML type and what values are allowed. `check` returns why
+    a value of the right type is still refused (or None); a `secret` value is never shown."""
     return field(
         metadata={
             "kind": kind,
@@ -39,6 +56,8 @@ def setting(
             "max_len": max_len,
             "item": item,
             "allowed": allowed,
+            "check": check,
+            "secret": secret,
         }
     )
 
@@ -81,6 +100,8 @@ def check_value(spec: dict[str, Any], value: Any) -> str | None:
             return f"must be at most {spec['max_len']} characters"
         if spec["pattern"] is not None and not spec["pattern"].fullmatch(value):
             return f"must be {spec['allowed'] or 'of the form ' + spec['pattern'].pattern}"
+    if spec.get("check") is not None:
+        return spec["check"](value)
     return None
 
 
@@ -298,13 +319,10 @@ class SaleConfig:
 class CounterConfig:
     # The shop's preset item keys, "label=won" (e.g. "떡볶이=4000"), at most twelve.
     presets: tuple[str, ...] = setting(list, item=str)
-    # SHA-256 (hex) of the PINs; empty keeps refunds/day close or the technician menu locked.
-    manager_pin_sha256: str = setting(
-        str, pattern=re.compile(r"([0-9a-f]{64})?"), allowed="64 lower-case hex digits or empty"
-    )
-    technician_pin_sha256: str = setting(
-        str, pattern=re.compile(r"([0-9a-f]{64})?"), allowed="64 lower-case hex digits or empty"
-    )
+    # The PINs' salted scrypt hashes (`qr-terminal config pin-hash` makes one); empty keeps
+    # refunds/day close or the technician menu locked.
+    manager_pin_hash: str = setting(str, check=pin_hash_problem, secret=True, allowed=PIN_HASH)
+    technician_pin_hash: str = setting(str, check=pin_hash_problem, secret=True, allowed=PIN_HASH)
     auto_print: bool = setting(bool)  # print the receipt with every approval
 
 
@@ -347,3 +365,12 @@ def keys_of(section: str) -> dict[str, dict[str, Any]]:
 ISSUER_SECTIONS = frozenset({"issuer", "benefits", "offline", "sale"})
 DEVICE_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits", "offline", "qr", "sale"}
 DEFAULT_SECTIONS = frozenset(SECTIONS) - {"issuer", "benefits"}
+
+# Keys that once existed and are refused with what to use instead (never silently accepted).
+RETIRED_KEYS: dict[tuple[str, str], str] = {
+    ("counter", f"{who}_pin_sha256"): (
+        "is an unsalted SHA-256, which gives a 4-8 digit PIN back in well under a second; "
+        f"make the new hash with `qr-terminal config pin-hash` and set {who}_pin_hash instead"
+    )
+    for who in ("manager", "technician")
+}

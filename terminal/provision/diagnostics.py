@@ -50,8 +50,8 @@ _PATTERNS = (
 )
 _LONG_RUN = re.compile(r"[A-Za-z0-9_+/-]{40,}={0,2}")
 _PUBLIC_HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-# A value whose name says it is secret. "pin" covers the manager/technician PIN hashes: an
-# unsalted SHA-256 of a 4-6 digit PIN gives the PIN back in well under a second.
+# A value whose name says it is secret. "pin" covers the manager/technician PIN hashes: even
+# salted and slow (scrypt), a hash of a 4-8 digit PIN can be guessed offline given time.
 _SECRET_NAME = re.compile(r"(?i)secret|token|password|passwd|code|pin")
 # The GPIO wiring (which header pin drives the buzzer or an LED) is public and helps support.
 _WIRING = frozenset(f.name for f in dataclasses.fields(GpioConfig) if "pin" in f.name)

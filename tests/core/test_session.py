@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import pytest
 
 from terminal.core.keys import Key, KeyEvent
+from terminal.core.pin import hash_pin
 from terminal.core.session import initial_state, step
 from terminal.core.session.commands import (
     AuthorizeCode,
@@ -77,8 +77,10 @@ CONFIG = SessionConfig(
     device_id="SIM-0000001",
     max_sale_won=500_000,
     presets=(Preset("떡볶이", 4_000), Preset("순대", 5_000), Preset("김밥", 3_500)),
-    manager_pin_sha256=hashlib.sha256(MANAGER_PIN.encode()).hexdigest(),
-    technician_pin_sha256=hashlib.sha256(TECH_PIN.encode()).hexdigest(),
+    # Cheap scrypt parameters (the session checks whatever it is given; the config refuses
+    # weak ones): the PIN flows stay fast.
+    manager_pin_hash=hash_pin(MANAGER_PIN, b"manager-salt-16b", ln=4, r=1).text(),
+    technician_pin_hash=hash_pin(TECH_PIN, b"technician-salt!", ln=4, r=1).text(),
 )
 
 
@@ -367,12 +369,16 @@ def test_history_reprint_and_partial_refund_with_the_manager_pin():
     assert driver.screen.remaining_won == 6_000  # bounded by what is left
 
 
-def test_wrong_pin_three_times_goes_home():
+def test_wrong_pin_three_times_locks_pin_entry():
     driver = Driver()
     driver.keys("menu")
     for _ in range(3):
         driver.keys("0", "enter")
-    assert driver.screen == Home(note="PIN이 맞지 않습니다")
+    assert driver.screen == Notice(
+        "PIN 입력 잠김", ("PIN이 맞지 않습니다.", "30초 후에 다시 하세요."), "error"
+    )
+    driver.keys("enter", "menu")
+    assert driver.screen.lines == ("PIN을 여러 번 틀렸습니다.", "30초 후에 다시 하세요.")
 
 
 def test_refund_refused_by_the_platform_says_why():

@@ -4,13 +4,12 @@ one code pays once, amounts stay within bounds, and every state has a way back t
 
 from __future__ import annotations
 
-import hashlib
-
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from terminal.core.keys import Key, KeyEvent
+from terminal.core.pin import hash_pin
 from terminal.core.session import initial_state, step
 from terminal.core.session.commands import (
     AuthorizeCode,
@@ -62,8 +61,8 @@ CONFIG = SessionConfig(
     max_sale_won=300_000,
     presets=(Preset("떡볶이", 4_000), Preset("라면", 150_000)),
     discount_bp=300,
-    manager_pin_sha256=hashlib.sha256(PIN.encode()).hexdigest(),
-    technician_pin_sha256=hashlib.sha256(PIN.encode()).hexdigest(),
+    manager_pin_hash=hash_pin(PIN, b"manager-salt-16b", ln=4, r=1).text(),  # cheap: many checks
+    technician_pin_hash=hash_pin(PIN, b"technician-salt!", ln=4, r=1).text(),
     max_renewals=1,
 )
 T0 = 1_790_000_000_000

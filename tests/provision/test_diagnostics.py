@@ -11,6 +11,7 @@ import time
 import pytest
 
 from terminal.cli import main
+from terminal.config.pins import make_pin_hash
 from terminal.ledger.store import Ledger
 from terminal.provision.diagnostics import collect, redact, selftest_output
 from terminal.provision.layout import DEVICE_FILE, ProvisionedPaths, StateFiles, under
@@ -117,45 +118,52 @@ def test_redact_keeps_public_digests():
     assert redact("password = hunter2") == "password = [redacted]"
 
 
-PIN_HASH = hashlib.sha256(b"4821").hexdigest()
-TECHNICIAN_HASH = hashlib.sha256(b"907314").hexdigest()
+PIN_HASH = make_pin_hash("4821")
+TECHNICIAN_HASH = make_pin_hash("907314")
+OLD_SHA256 = hashlib.sha256(b"4821").hexdigest()
 
 
 def test_pin_hashes_never_reach_the_archive(tree, tmp_path):
-    """An unsalted SHA-256 of a 4-6 digit PIN is the PIN (review #1): every key naming a pin
-    is redacted in the device file, the effective configuration and the logs."""
+    """A hash of a 4-8 digit PIN can be guessed offline (review #1): every key naming a pin is
+    redacted in the device file, the effective configuration and the logs."""
     root, *_ = tree
     device = tmp_path / "device.toml"
     device.write_text(
         under(root, DEVICE_FILE).read_text()
-        + f'\n[counter]\nmanager_pin_sha256 = "{PIN_HASH}"\n'
-        + f'technician_pin_sha256 = "{TECHNICIAN_HASH}"\n'
+        + f'\n[counter]\nmanager_pin_hash = "{PIN_HASH}"\n'
+        + f'technician_pin_hash = "{TECHNICIAN_HASH}"\n'
     )
     out = tmp_path / "diag.tar.gz"
-    journal = f'<7>counter {{"manager_pin_sha256": "{PIN_HASH}", "ok": 1}}\n<7>pin = 4821\n'
+    journal = f'<7>counter {{"manager_pin_hash": "{PIN_HASH}", "ok": 1}}\n<7>pin = 4821\n'
+    journal += f"<7>manager_pin_hash={PIN_HASH}\n<7>old: {OLD_SHA256}\n"
     collect(out, device, root, selftest_json=lambda: "{}", journal=lambda: journal)
     members = members_of(out)
-    assert "manager_pin_sha256 = [redacted]" in members["device.toml"]
-    assert "manager_pin_sha256" in members["config-effective.toml"]  # it loaded: the key is there
+    assert "manager_pin_hash = [redacted]" in members["device.toml"]
+    assert "manager_pin_hash" in members["config-effective.toml"]  # it loaded: the key is there
     everything = "\n".join(members.values())
-    assert PIN_HASH not in everything and TECHNICIAN_HASH not in everything
+    for stored in (PIN_HASH, TECHNICIAN_HASH):
+        assert stored not in everything
+        assert stored.split("$")[2] not in everything and stored.split("$")[3] not in everything
     assert "4821" not in everything
 
 
 @pytest.mark.parametrize(
     "line",
     [
-        f'manager_pin_sha256 = "{PIN_HASH}"',
-        f'  technician_pin_sha256="{PIN_HASH}"',
-        f'counter.manager_pin_sha256 = "{PIN_HASH}"',
+        f'manager_pin_hash = "{PIN_HASH}"',
+        f"manager_pin_hash={PIN_HASH}",
+        f'  technician_pin_hash="{PIN_HASH}"',
+        f'counter.manager_pin_hash = "{PIN_HASH}"',
         "PIN = 123456",
-        f'"manager_pin_sha256": "{PIN_HASH}",',
+        f'"manager_pin_hash": "{PIN_HASH}",',
         f'    "Technician_PIN": "{PIN_HASH}"',
+        f'manager_pin_sha256 = "{OLD_SHA256}"',  # an old file still holding the unsalted hash
     ],
 )
 def test_redact_hides_every_value_named_pin(line):
     redacted = redact(line)
-    assert PIN_HASH not in redacted and "123456" not in redacted
+    assert PIN_HASH.split("$")[3] not in redacted and OLD_SHA256 not in redacted
+    assert "123456" not in redacted
     assert "[redacted]" in redacted
 
 

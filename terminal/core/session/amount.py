@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from terminal.core.keys import Key, KeyEvent
 from terminal.core.money import format_won
+from terminal.core.session import pinlock
 from terminal.core.session.commands import CreateCharge
 from terminal.core.session.events import Event, Scanned
 from terminal.core.session.flow import Result, go, is_typing_key, take_request, type_digits
@@ -15,7 +16,6 @@ from terminal.core.session.model import (
     History,
     Home,
     Items,
-    PinEntry,
     Preset,
     State,
     limit_won,
@@ -30,12 +30,9 @@ def on_home(state: State, event: Event) -> Result | None:
     key = event.key
     if key.digit is not None:
         return on_amount(state, event, AmountEntry())
-    targets = {
-        Key.F1: Items(AmountEntry()),
-        Key.F2: History(),
-        Key.F3: PinEntry("close"),
-        Key.MENU: PinEntry("tech"),
-    }
+    if key in (Key.F3, Key.MENU):
+        return pinlock.open_pin_entry(state, "close" if key is Key.F3 else "tech")
+    targets = {Key.F1: Items(AmountEntry()), Key.F2: History()}
     return go(state, targets[key]) if key in targets else None
 
 

@@ -3,12 +3,12 @@ Z report, and the technician menu."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import replace
 
 from terminal.core.keys import Key, KeyEvent
 from terminal.core.money import format_won
+from terminal.core.pin import PIN_MAX_DIGITS, pin_matches
+from terminal.core.session import pinlock
 from terminal.core.session.amount import history_at_receipt
 from terminal.core.session.commands import (
     Feedback,
@@ -45,8 +45,6 @@ from terminal.core.session.model import (
 )
 from terminal.core.session.report import remaining_won, z_report
 
-PIN_MAX_DIGITS = 8
-
 
 def on_history(state: State, event: Event) -> Result | None:
     screen: History = state.screen
@@ -72,15 +70,8 @@ def on_history(state: State, event: Event) -> Result | None:
     if key is Key.F4:
         if entry.kind != "sale" or remaining_won(state.ctx.today, entry) <= 0:
             return go(state, replace(screen, note="환불할 수 없는 거래입니다"))
-        return go(state, PinEntry("refund", txn_id=entry.txn_id))
+        return pinlock.open_pin_entry(state, "refund", entry.txn_id)
     return None
-
-
-def _pin_matches(typed: str, expected_sha256: str) -> bool:
-    if not expected_sha256:
-        return False  # no PIN configured: the protected action stays locked
-    digest = hashlib.sha256(typed.encode("ascii")).hexdigest()
-    return hmac.compare_digest(digest, expected_sha256.lower())
 
 
 def on_pin(state: State, event: Event) -> Result | None:
@@ -100,15 +91,19 @@ def on_pin(state: State, event: Event) -> Result | None:
         return go(state, replace(screen, typed=typed))
     if key is not Key.ENTER:
         return None
-    expected = (
-        config.technician_pin_sha256 if screen.purpose == "tech" else config.manager_pin_sha256
-    )
-    if not _pin_matches(screen.typed, expected):
+    if pinlock.remaining_ms(state.ctx):  # locked while this screen was open: no check at all
+        return go(
+            state, pinlock.locked_notice(pinlock.remaining_ms(state.ctx)), Feedback("refused")
+        )
+    expected = config.technician_pin_hash if screen.purpose == "tech" else config.manager_pin_hash
+    if not pin_matches(screen.typed, expected):
+        ctx, locked_ms = pinlock.after_wrong_pin(state.ctx)
+        if locked_ms:
+            notice = pinlock.locked_notice(locked_ms, "PIN이 맞지 않습니다.")
+            return go(state, notice, Feedback("refused"), ctx=ctx)
         tries = screen.tries + 1
-        if tries >= config.max_pin_tries:
-            return go(state, Home(note="PIN이 맞지 않습니다"), Feedback("refused"))
-        return go(state, replace(screen, typed="", tries=tries), Feedback("refused"))
-    return _after_pin(state, screen)
+        return go(state, replace(screen, typed="", tries=tries), Feedback("refused"), ctx=ctx)
+    return _after_pin(replace(state, ctx=pinlock.after_right_pin(state.ctx)), screen)
 
 
 def _after_pin(state: State, screen: PinEntry) -> Result:

@@ -34,15 +34,19 @@ class SessionConfig:
     # no rates but the 선할인 above (tests, screens).
     rates: BenefitRates | None = None
     barcode: BarcodeFormat = DEFAULT_BARCODE  # the issuer's numeric payment code format
-    manager_pin_sha256: str = ""  # SHA-256 hex of the manager PIN (refunds, day close)
-    technician_pin_sha256: str = ""
+    # The PINs' stored scrypt hashes (terminal/core/pin.py); empty keeps refunds and the day
+    # close, or the technician menu, locked.
+    manager_pin_hash: str = ""
+    technician_pin_hash: str = ""
     receipt_prefix: str = "https://r.eeum.kr/r/"  # + txn id: the digital receipt QR
     auto_print: bool = False
     approved_ms: int = 6_000  # the approved screen returns home after this long
     refused_ms: int = 8_000
     answer_timeout_ms: int = 30_000  # an authorization or charge that gets no answer
     max_renewals: int = 3  # an expired sale QR is renewed this often, then the shopkeeper is told
-    max_pin_tries: int = 3
+    max_pin_tries: int = 3  # wrong PINs in a row before PIN entry locks
+    pin_lockout_ms: int = 30_000  # the first lock; each further lock in a row doubles it
+    pin_lockout_max_ms: int = 15 * 60_000
     paid_codes_kept: int = 64
 
     def __post_init__(self) -> None:
@@ -319,6 +323,9 @@ class Context:
     today: tuple[TxnEntry, ...] = ()  # oldest first
     paid_codes: tuple[str, ...] = ()  # texts and token ids that paid, newest last (bounded)
     next_request: int = 1
+    pin_failures: int = 0  # wrong PINs since the last right one (either PIN)
+    pin_locked_at_ms: int = 0  # when PIN entry last locked, and for how long
+    pin_locked_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,154 @@
+"""Stored PIN hashes: the `scrypt$ln=…,r=…,p=…$salt$hash` text, its strict parser, and the check
+of a typed PIN against it. Pure: the random salt of a new hash is made outside the core and
+passed in (terminal/config/pins.py).
+
+Why scrypt: a 4-8 digit PIN has at most 10^8 values, so the hash must be slow and need memory
+(a stolen configuration should not give the PIN back in microseconds as an unsalted SHA-256
+did), yet a Raspberry Pi Zero 2 W must check a typed PIN well within a second. The defaults
+(N = 2^14, r = 8, p = 1: 16 MiB) take about 35 ms on a laptop core and about ten times that
+on a Zero 2 W core. The parser caps the work at twice that, so no configuration can make the
+counter hang on a PIN check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from terminal.core.base64url import b64url, b64url_decode
+
+PIN_MIN_DIGITS, PIN_MAX_DIGITS = 4, 8
+SCHEME = "scrypt"
+DEFAULT_LN, DEFAULT_R, DEFAULT_P = 14, 8, 1
+SALT_MIN_BYTES, SALT_MAX_BYTES = 16, 64
+HASH_BYTES = 32
+# Work is N·r·p (scrypt's time grows with it; its memory with N·r). The cap keeps one check on
+# a Zero 2 W under about 0.7 s; the floor (for hashes a configuration may hold) keeps at least
+# 8 MiB of memory per guess, half the default.
+MAX_WORK = 2 * (1 << DEFAULT_LN) * DEFAULT_R * DEFAULT_P
+MIN_MEMORY_WORK = (1 << DEFAULT_LN) * DEFAULT_R // 2
+MAX_LN, MAX_R, MAX_P = 20, 32, 16
+# OpenSSL refuses scrypt above its own 32 MiB default; the work cap keeps us under 33 MiB.
+_MAXMEM = 64 * 1024 * 1024
+
+_FORMAT = re.compile(
+    r"scrypt\$ln=([1-9][0-9]?),r=([1-9][0-9]?),p=([1-9][0-9]?)"
+    r"\$([A-Za-z0-9_-]{1,100})\$([A-Za-z0-9_-]{1,100})"
+)
+FORMAT_TEXT = "scrypt$ln=<1-20>,r=<1-32>,p=<1-16>$<salt, base64url>$<32-byte hash, base64url>"
+
+
+class PinHashError(ValueError):
+    """A stored PIN hash that is not one this terminal makes or accepts. The message says what
+    is wrong; not retryable: make a new hash (`qr-terminal config pin-hash`)."""
+
+
+class BadPin(ValueError):
+    """A PIN that is not 4-8 digits (the message says so)."""
+
+
+@dataclass(frozen=True)
+class PinHash:
+    """One parsed stored hash: scrypt's cost parameters, the salt and the derived key."""
+
+    ln: int  # N = 2**ln
+    r: int
+    p: int
+    salt: bytes
+    digest: bytes
+
+    @property
+    def work(self) -> int:
+        return (1 << self.ln) * self.r * self.p
+
+    def text(self) -> str:
+        """The stored form, which `parse_pin_hash` reads back to this very value."""
+        params = f"ln={self.ln},r={self.r},p={self.p}"
+        return f"{SCHEME}${params}${b64url(self.salt)}${b64url(self.digest)}"
+
+
+def check_pin(pin: str) -> str:
+    """`pin` if it is 4-8 ASCII digits; BadPin saying what a PIN must be otherwise."""
+    if not (PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS and pin.isascii() and pin.isdigit()):
+        raise BadPin(f"a PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits (0-9), nothing else")
+    return pin
+
+
+def derive(pin: str, salt: bytes, ln: int, r: int, p: int) -> bytes:
+    """scrypt of the PIN's ASCII digits: deterministic for a given salt and parameters."""
+    return hashlib.scrypt(
+        pin.encode("ascii"), salt=salt, n=1 << ln, r=r, p=p, maxmem=_MAXMEM, dklen=HASH_BYTES
+    )
+
+
+def hash_pin(
+    pin: str, salt: bytes, ln: int = DEFAULT_LN, r: int = DEFAULT_R, p: int = DEFAULT_P
+) -> PinHash:
+    """The stored hash of `pin` with the caller's random `salt` (BadPin, PinHashError)."""
+    check_pin(pin)
+    _check_params(ln, r, p, salt)
+    return PinHash(ln, r, p, salt, derive(pin, salt, ln, r, p))
+
+
+def parse_pin_hash(text: str) -> PinHash:
+    """The hash `text` stores; PinHashError naming the first thing wrong with it. Only the
+    exact text `PinHash.text` writes is accepted (no spaces, padding or leading zeros)."""
+    if not isinstance(text, str):
+        raise PinHashError(f"a PIN hash is text, not {type(text).__name__}")
+    match = _FORMAT.fullmatch(text)
+    if match is None:
+        scheme = text.split("$", 1)[0][:16]
+        if "$" in text and scheme != SCHEME:
+            raise PinHashError(f"unknown hash scheme {scheme!r}; expected {FORMAT_TEXT}")
+        raise PinHashError(f"not a PIN hash; expected {FORMAT_TEXT}")
+    ln, r, p = (int(match.group(i)) for i in (1, 2, 3))
+    try:
+        salt, digest = b64url_decode(match.group(4)), b64url_decode(match.group(5))
+    except ValueError as error:
+        raise PinHashError(f"PIN hash salt or hash: {error}") from None
+    _check_params(ln, r, p, salt)
+    if len(digest) != HASH_BYTES:
+        raise PinHashError(f"the hash part is {len(digest)} bytes; it must be {HASH_BYTES}")
+    return PinHash(ln, r, p, salt, digest)
+
+
+def strength_problem(stored: PinHash) -> str | None:
+    """Why a configuration should not hold this hash (too little memory per guess), or None."""
+    if (1 << stored.ln) * stored.r < MIN_MEMORY_WORK:
+        return (
+            f"ln={stored.ln},r={stored.r} uses under {MIN_MEMORY_WORK * 128 >> 20} MiB per "
+            f"guess; make it with the defaults (ln={DEFAULT_LN},r={DEFAULT_R},p={DEFAULT_P})"
+        )
+    return None
+
+
+def pin_matches(typed: str, stored: str) -> bool:
+    """True when `typed` is the PIN `stored` was made from. An empty or unreadable `stored`
+    matches nothing: the protected action stays locked."""
+    if not stored:
+        return False
+    try:
+        expected = parse_pin_hash(stored)
+        check_pin(typed)
+    except ValueError:
+        return False
+    actual = derive(typed, expected.salt, expected.ln, expected.r, expected.p)
+    return hmac.compare_digest(actual, expected.digest)
+
+
+def _check_params(ln: int, r: int, p: int, salt: bytes) -> None:
+    if not (1 <= ln <= MAX_LN and 1 <= r <= MAX_R and 1 <= p <= MAX_P):
+        raise PinHashError(
+            f"ln={ln},r={r},p={p} is outside ln 1-{MAX_LN}, r 1-{MAX_R}, p 1-{MAX_P}"
+        )
+    if (1 << ln) * r * p > MAX_WORK:
+        raise PinHashError(
+            f"ln={ln},r={r},p={p} is more work than a PIN check may take (N·r·p at most "
+            f"2^{MAX_WORK.bit_length() - 1}); make it with the defaults"
+        )
+    if not SALT_MIN_BYTES <= len(salt) <= SALT_MAX_BYTES:
+        raise PinHashError(
+            f"the salt is {len(salt)} bytes; it must be {SALT_MIN_BYTES}-{SALT_MAX_BYTES}"
+        )
