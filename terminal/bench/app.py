@@ -15,7 +15,6 @@ Contestants are shuffled each round; medians over the rounds.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import random
@@ -72,6 +71,7 @@ class Rig:
 
     def __init__(self, folder: Path, server=None, fps: float = 10.0):
         from terminal.config.loader import load_config
+        from terminal.config.pins import make_pin_hash
         from terminal.sim.live_camera import LiveCamera
 
         self.folder, self.server = folder, server
@@ -80,7 +80,7 @@ class Rig:
         state = folder / "state"
         env = {
             "QR_TERMINAL__PATHS__STATE_DIR": str(state),
-            "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(b"0000").hexdigest(),
+            "QR_TERMINAL__COUNTER__MANAGER_PIN_HASH": make_pin_hash("0000"),
             "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
             "QR_TERMINAL__DECODER__MAX_FPS": str(int(fps)),
             "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",

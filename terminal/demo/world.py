@@ -4,7 +4,6 @@ customer's wallet, and the real app built from configuration on top of them."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from terminal.app.compose import build_app
 from terminal.app.loop import App
 from terminal.config import load_config
+from terminal.config.pins import make_pin_hash
 from terminal.provision.identity import enroll, write_identity
 from terminal.provision.layout import StateFiles
 from terminal.signing import DeviceKey
@@ -60,9 +60,7 @@ def enroll_device(
         "QR_TERMINAL__DEVICE__SERIAL": serial,
         "QR_TERMINAL__MERCHANT__ID": str(enrollment.merchant["id"]),
         "QR_TERMINAL__PLATFORM__URL": server.url,
-        "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(
-            MANAGER_PIN.encode()
-        ).hexdigest(),
+        "QR_TERMINAL__COUNTER__MANAGER_PIN_HASH": make_pin_hash(MANAGER_PIN),
         # A demo customer takes the phone away quickly; a shop's default is longer.
         "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",
         "QR_TERMINAL__SYNC__INTERVAL_SECONDS": "1",

@@ -3,13 +3,13 @@ printer, a live simulated camera, a trusted clock, and a platform key that signs
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
 
 from terminal.app.loop import App, Parts
 from terminal.config.loader import load_config
+from terminal.config.pins import make_pin_hash
 from terminal.core.receipt import PaymentReceipt, build_receipt, sale_digest
 from terminal.core.tokens import CustomerToken, build_customer_token
 from terminal.hw.factory import layout_of
@@ -30,9 +30,7 @@ PLATFORM_KID = "test-platform-1"
 def kit_config(state_dir: Path, **extra: str):
     env = {
         "QR_TERMINAL__PATHS__STATE_DIR": str(state_dir),
-        "QR_TERMINAL__COUNTER__MANAGER_PIN_SHA256": hashlib.sha256(
-            MANAGER_PIN.encode()
-        ).hexdigest(),
+        "QR_TERMINAL__COUNTER__MANAGER_PIN_HASH": make_pin_hash(MANAGER_PIN),
         "QR_TERMINAL__PRINTER__BACKEND": "dummy",
         "QR_TERMINAL__DECODER__HOLD_RELEASE_MS": "300",  # a code taken away is new after 0.3 s
         **extra,
