@@ -13,6 +13,7 @@ import pytest
 
 from terminal.app.errors import AppError
 from terminal.app.lock import StateLock
+from terminal.ledger.health import DatabaseUnreadable, check_database
 from terminal.ledger.reader import (
     RUN_LOCK,
     StateDirectoryReadOnly,
@@ -188,3 +189,15 @@ def test_a_run_lock_it_may_not_open_is_not_taken_for_a_stopped_terminal(folder):
         lock.chmod(0o000)
     refused = nobody_reads(folder / "terminal.db", stopped=True)
     assert TerminalRunning.__name__ in refused and "cannot check" in refused, refused
+
+
+def test_health_says_why_it_cannot_read_a_directory_nobody_may_write(folder):
+    """`sync status` and the selftest read the outbox through check_database."""
+    stopped_terminal(folder)
+    read_only(folder)
+
+    def work() -> str:
+        return str(check_database(folder / "terminal.db"))
+
+    refused = run_as_nobody(work)
+    assert DatabaseUnreadable.__name__ in refused and "run as the terminal's user" in refused
