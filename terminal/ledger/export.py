@@ -14,11 +14,6 @@ from pathlib import Path
 from terminal.core.records import GENESIS_HASH, canonical_json
 from terminal.files import refuse_non_regular_target
 from terminal.ledger.errors import KeyMismatch
-from terminal.ledger.reader import (  # noqa: F401 (re-exported: terminal/app_support.py's import)
-    journal_rows,
-    open_read_only,
-    payload_record,
-)
 from terminal.signing import DeviceKey, JwsError, b64url_decode, jws_verify
 
 
