@@ -5,23 +5,21 @@ the session thread, and a second look once the platform's new keys arrive."""
 from __future__ import annotations
 
 import logging
-import os
-import time
 from functools import partial
 
 from terminal.app import support  # KEY_WAIT_SECONDS read at call time (tests shorten it)
 from terminal.app.support import (
     AUTHORIZE_RETRY_PAUSES,
     PLATFORM_ISSUER,
-    PLATFORM_REASONS,
     RESULT_UNKNOWN_KO,
     OfflineDecision,
     OnSessionThread,
     benefits_of,
+    new_txn_id,
+    platform_declined,
     sealed_key_name,
 )
 from terminal.config.merchant import barcode_for, limits_for
-from terminal.core.ids import uuid7
 from terminal.core.offline import accept_offline_token
 from terminal.core.session import commands as c
 from terminal.core.session.events import Authorized, Declined
@@ -43,7 +41,7 @@ class CodeEffects:
             self.decide_offline(command)
 
     def _authorize_online(self, command: c.AuthorizeCode) -> None:
-        txn_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
+        txn_id = new_txn_id()
         barcode = command.text.isdigit()
         scanned = scanned_token_id(command.text, barcode_for(self.config))
         try:
@@ -62,9 +60,7 @@ class CodeEffects:
             self.post(Declined(command.request, "platform", error.message_ko))
             return
         if not decision.approved:
-            reason = decision.reason or "declined"
-            message = PLATFORM_REASONS.get(reason, "결제가 거절되었습니다.")
-            self.post(Declined(command.request, reason, message))
+            self.post(platform_declined(command.request, decision.reason, "결제가 거절되었습니다."))
             return
         # The seen set must hold this token whatever the answer said about it.
         token_id = decision.token_id or scanned or ""

@@ -10,9 +10,7 @@ back. A platform client belongs to one thread, so each I/O thread keeps its own.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,14 +21,14 @@ from terminal.app.charges import ChargeEffects
 from terminal.app.codes import CodeEffects
 from terminal.app.support import (
     FEEDBACK,
-    PLATFORM_REASONS,
     OpenCharge,
     RefundApproved,
     journal_records,
+    new_txn_id,
+    platform_declined,
 )
 from terminal.config.merchant import rates_for
 from terminal.core.benefits import Benefits, MonthToDate, sale_benefits
-from terminal.core.ids import uuid7
 from terminal.core.session import commands as c
 from terminal.core.session.events import (
     Committed,
@@ -137,9 +135,7 @@ class Effects(ChargeEffects, CodeEffects):
         except LedgerError as error:
             self.post(LedgerFailed(command.request, error.message_ko))
             return
-        # The commit has returned: only now may the session show the sale approved.
-        self.post(Committed(command.request, entry_from_record(recorded.record)))
-        self.wake_sync()
+        self._committed(command.request, recorded)
 
     def _RecordRefund(self, command: c.RecordRefund) -> None:
         if self.client_factory is None:
@@ -153,16 +149,14 @@ class Effects(ChargeEffects, CodeEffects):
             future.add_done_callback(self.refunds.discard)
 
     def _refund_online(self, command: c.RecordRefund) -> None:
-        refund_id = str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
+        refund_id = new_txn_id()
         try:
             decision = self._client().refund(refund_id, command.original.txn_id, command.amount_won)
         except SyncError as error:
             self.post(Declined(command.request, "platform", error.message_ko))
             return
         if not decision.approved:
-            reason = decision.reason or "declined"
-            message = PLATFORM_REASONS.get(reason, "환불이 거절되었습니다.")
-            self.post(Declined(command.request, reason, message))
+            self.post(platform_declined(command.request, decision.reason, "환불이 거절되었습니다."))
             return
         self.post(RefundApproved(command, decision.approval_number or ""))
 
@@ -179,7 +173,12 @@ class Effects(ChargeEffects, CodeEffects):
         except LedgerError as error:
             self.post(LedgerFailed(command.request, error.message_ko))
             return
-        self.post(Committed(command.request, entry_from_record(recorded.record)))
+        self._committed(command.request, recorded)
+
+    def _committed(self, request: int, recorded) -> None:
+        """The commit has returned: only now may the session show the sale or refund done;
+        then the sync is woken to upload it."""
+        self.post(Committed(request, entry_from_record(recorded.record)))
         self.wake_sync()
 
     def _RecordClose(self, command: c.RecordClose) -> None:

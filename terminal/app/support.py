@@ -1,12 +1,17 @@
 """What the app's effects share: the platform's messages and timings, the app-internal
-events, and small readers (journal records, a sealed code's key tag, benefit figures)."""
+events, and small helpers (journal records, a sealed code's key tag, benefit figures, a new
+transaction id, the platform's refusal as an event)."""
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 from terminal.core.benefits import Benefits
+from terminal.core.ids import uuid7
 from terminal.core.session import commands as c
+from terminal.core.session.events import Declined
 from terminal.hw.feedback import Signal
 
 # The two letters the e음 platform writes in customer tokens and receipts (docs/codes.md).
@@ -43,6 +48,18 @@ class OpenCharge:
     amount_won: int
     registered: bool = False
     watching: bool = False
+
+
+def new_txn_id() -> str:
+    """A fresh time-ordered transaction id (UUIDv7) for a call to the platform."""
+    return str(uuid7(time.time_ns() // 1_000_000, os.urandom(10)))
+
+
+def platform_declined(request: int, reason: str | None, fallback_ko: str) -> Declined:
+    """The platform's refusal for the session: its reason, and the Korean message for it
+    (`fallback_ko` for a reason we have no message for)."""
+    reason = reason or "declined"
+    return Declined(request, reason, PLATFORM_REASONS.get(reason, fallback_ko))
 
 
 def benefits_of(figures) -> Benefits:
