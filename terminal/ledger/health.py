@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from terminal.ledger.reader import writable
+from terminal.ledger.reader import not_writable_because, writable
 
 
 class DatabaseUnreadable(Exception):
@@ -55,9 +55,9 @@ def _unreadable(path: Path, detail: str) -> DatabaseUnreadable:
     if not writable(path.parent):
         # The usual cause: a WAL reader needs -wal and -shm files it may not create here.
         detail = (
-            f"not read: its directory is not writable by this user, and reading beside a "
-            f"running terminal needs SQLite's -wal and -shm files there ({detail}); run as the "
-            "terminal's user"
+            f"not read: its directory is not writable ({not_writable_because(path.parent)}), "
+            f"and reading beside a running terminal needs SQLite's -wal and -shm files there "
+            f"({detail}); run as the terminal's user, or read a copy"
         )
     return DatabaseUnreadable(f"{path}: {detail}")
 

@@ -4,7 +4,6 @@ terminal's files, e.g. an SD card mounted read-only (nothing is created beside t
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import sqlite3
@@ -123,11 +122,12 @@ def open_journal(path: Path, *, stopped: bool = False) -> JournalReader:
         except LedgerReadOnly:
             if writable(path.parent):
                 raise
+            because = not_writable_because(path.parent)
             raise StateDirectoryReadOnly(
-                f"the state directory {path.parent} is not writable, and a read beside a "
-                "running terminal needs SQLite's -wal and -shm files there: if no terminal "
-                f"writes {path.name} (a card from a stopped terminal), add {STOPPED_FLAG}; "
-                "else run as the terminal's user, or copy the directory first"
+                f"the state directory {path.parent} is not writable ({because}), and a read "
+                "beside a running terminal needs SQLite's -wal and -shm files there: if no "
+                f"terminal writes {path.name} (a card from a stopped terminal), add "
+                f"{STOPPED_FLAG}; else run as the terminal's user, or copy the directory first"
             ) from None
     lock = hold_run_lock(path.parent)
     try:
@@ -210,15 +210,28 @@ def hold_run_lock(directory: Path) -> int | None:
 def _unchecked(lock: Path, reason: str) -> None:
     """A lock that cannot be read or taken: harmless on a read-only file system (no terminal
     writes through this mount), else the read is refused."""
-    with contextlib.suppress(OSError):
-        if os.statvfs(lock.parent).f_flag & os.ST_RDONLY:
-            return None
+    if _read_only_file_system(lock.parent):
+        return None
     raise TerminalRunning(
         f"{lock}: cannot check whether a terminal is running here ({reason}); run as root or "
         "as the terminal's user"
     )
 
 
+def _read_only_file_system(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def writable(directory: Path) -> bool:
     """Whether this process may create files in `directory` (False on a read-only mount)."""
     return os.access(directory, os.W_OK | os.X_OK)
+
+
+def not_writable_because(directory: Path) -> str:
+    """Why `directory` is not writable, in a few words: the mount, or this user's rights."""
+    if _read_only_file_system(directory):
+        return "a read-only file system"
+    return "not by this user"

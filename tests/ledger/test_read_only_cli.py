@@ -7,6 +7,8 @@ import csv
 import importlib
 import io
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +152,62 @@ def test_export_and_report_beside_a_running_terminal_read_its_newest_records(tmp
     cert, ca = write_pki(tmp_path, ledger.key)
     assert main(["journal", "verify", str(export), "--cert", str(cert), "--ca", str(ca)]) == 0
     assert "3 records, 0 problem(s)" in capsys.readouterr().err
+
+
+@pytest.fixture
+def mount_read_only(open_folder):
+    """Shows a folder through a read-only bind mount, as a card mounted read-only for recovery
+    (root sees the file system refuse writes, which file modes never do for root)."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only bind mount needs root (the chmod tests above cover other users)")
+    mounted: list[Path] = []
+
+    def mount(source: Path) -> Path:
+        target = open_folder / f"mnt{len(mounted)}"
+        target.mkdir()
+        if subprocess.run(
+            ["mount", "--bind", str(source), str(target)], capture_output=True
+        ).returncode:
+            pytest.skip(
+                "this machine does not let root bind-mount (a container without CAP_SYS_ADMIN)"
+            )
+        mounted.append(target)
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+        return target
+
+    yield mount
+    for target in reversed(mounted):
+        subprocess.run(["umount", str(target)], check=True)
+
+
+def test_a_card_mounted_read_only_is_exported_by_root_with_the_flag(
+    open_folder, mount_read_only, capsys
+):
+    source = open_folder / "state"
+    source.mkdir()
+    key_of_journal = journal_in(source)
+    StateLock.take(source).close()  # the terminal ran here: its run.lock is on the card
+    key_of_journal.save(source / "key.pem")
+    card = mount_read_only(source)
+    before = listing(card)
+    out = open_folder / "j.jsonl"
+    assert main(export_args(card, card / "key.pem", out)) == 2
+    err = capsys.readouterr().err
+    assert "read-only file system" in err and "--terminal-stopped" in err and not out.exists()
+    assert main(export_args(card, card / "key.pem", out, "--terminal-stopped")) == 0
+    assert listing(card) == before
+    cert, ca = write_pki(open_folder, key_of_journal)
+    assert main(["journal", "verify", str(out), "--cert", str(cert), "--ca", str(ca)]) == 0
+    assert "3 records, 0 problem(s)" in capsys.readouterr().err
+
+
+def test_a_card_of_a_terminal_that_lost_power_is_exported_whole(open_folder, mount_read_only):
+    source = open_folder / "card"
+    records, key_of_journal = pulled_card(source, open_folder / "terminal")
+    key_of_journal.save(source / "key.pem")
+    card = mount_read_only(source)
+    before = listing(card)
+    out = open_folder / "j.jsonl"
+    assert main(export_args(card, card / "key.pem", out, "--terminal-stopped")) == 0
+    assert len(out.read_text().splitlines()) == records + 1  # every record and the end line
+    assert listing(card) == before
