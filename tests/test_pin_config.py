@@ -148,3 +148,18 @@ def test_pin_hash_at_a_terminal_refuses_in_one_line(monkeypatch, capsys, answers
     out = capsys.readouterr()
     assert out.out == "" and len(out.err.splitlines()) == 1
     assert out.err.startswith("error: PIN prompt: ") and says in out.err
+
+
+@pytest.mark.parametrize("stdin", [b"12a4\n", b"123\n", b"987654321\n"])
+def test_a_refused_pin_is_not_echoed(monkeypatch, capsys, stdin):
+    code, out = run_pin_hash(monkeypatch, capsys, stdin)
+    assert code == 2 and out.out == ""
+    assert stdin.decode().strip() not in out.err
+
+
+def test_pin_hash_with_stdin_closed_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["config", "pin-hash"]) == 2
+    assert capsys.readouterr().err == (
+        "error: stdin: closed; pipe the PIN's 4-8 digits, or run it in a terminal\n"
+    )

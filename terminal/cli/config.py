@@ -45,6 +45,8 @@ def _config_check(args: argparse.Namespace) -> int:
 
 
 def _pin_from_stdin() -> str:
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise PinInputError("stdin: closed; pipe the PIN's 4-8 digits, or run it in a terminal")
     data = sys.stdin.buffer.read(MAX_PIN_INPUT + 1)
     if len(data) > MAX_PIN_INPUT:
         raise PinInputError(f"stdin: over {MAX_PIN_INPUT} bytes is not a PIN; pipe 4-8 digits")
@@ -75,7 +77,7 @@ def _config_pin_hash(args: argparse.Namespace) -> int:
     from terminal.config.pins import make_pin_hash
     from terminal.core.pin import BadPin
 
-    interactive = sys.stdin.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     pin = _pin_from_terminal() if interactive else _pin_from_stdin()
     try:
         stored = make_pin_hash(pin)

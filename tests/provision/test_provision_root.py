@@ -275,3 +275,28 @@ def test_sections_the_technician_added_are_kept_and_a_usb_printer_gets_its_rule(
     assert main(provision(server, root)) == 1
     assert "udevadm" not in capsys.readouterr().out
     assert snapshot(root) == before
+
+
+def test_the_shops_pin_hash_is_kept_and_an_old_unsalted_one_is_refused_with_the_command(
+    server, tmp_path, capsys
+):
+    from terminal.config.pins import make_pin_hash
+
+    root = tmp_path / "pins"
+    root.mkdir()
+    assert main(provision(server, root, "--code", server.new_code())) == 0
+    device_file = root / "etc/qr-terminal/device.toml"
+    technician_set = device_file.read_text(encoding="utf-8")
+    stored = make_pin_hash("7410")
+    device_file.write_text(technician_set + f'\n[counter]\nmanager_pin_hash = "{stored}"\n')
+    capsys.readouterr()
+    assert main(provision(server, root)) == 0
+    assert f'manager_pin_hash = "{stored}"' in device_file.read_text(encoding="utf-8")
+    old = hashlib.sha256(b"7410").hexdigest()
+    device_file.write_text(technician_set + f'\n[counter]\nmanager_pin_sha256 = "{old}"\n')
+    capsys.readouterr()
+    assert main(provision(server, root)) != 0
+    said = capsys.readouterr()
+    assert "manager_pin_sha256" in said.out + said.err
+    assert "qr-terminal config pin-hash" in said.out + said.err
+    assert old not in said.out + said.err
