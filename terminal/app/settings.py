@@ -39,8 +39,8 @@ def session_config(config) -> SessionConfig:
         discount_bp=rates.merchant_discount_bp,
         rates=rates,
         barcode=barcode_for(config),
-        manager_pin_sha256=config.counter.manager_pin_sha256,
-        technician_pin_sha256=config.counter.technician_pin_sha256,
+        manager_pin_hash=config.counter.manager_pin_hash,
+        technician_pin_hash=config.counter.technician_pin_hash,
         receipt_prefix=config.printer.receipt_url,
         auto_print=config.counter.auto_print,
     )
