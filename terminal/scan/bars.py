@@ -111,19 +111,24 @@ def enlarged(turned: np.ndarray, box: tuple[int, int, int, int], factor: int) ->
     return cv2.resize(band, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
-def profiles(turned: np.ndarray, box: tuple[int, int, int, int]) -> Iterator[np.ndarray]:
-    """Candidate clean profiles of the barcode in `box`: the fused one, then deblurred."""
+def fused_profile(turned: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The median of the rows through the barcode's middle, stretched to 0..255, with 20 px of
+    what lies beyond each end; None when it shows too few bars to be a barcode."""
     top, bottom, left, right = box
     inner = max(2, (bottom - top) // 5)  # the middle rows: a tilt bends the bars' ends most
     rows = turned[top + inner : bottom - inner + 1, max(0, left - 20) : right + 21]
     if rows.shape[0] < 3 or rows.shape[1] < 40:
-        return
+        return None
     fused = np.median(rows, axis=0).astype(np.float32)
     low, high = np.percentile(fused, (3, 97))
     fused = (fused - low) * (255.0 / max(1.0, high - low))
     if _bar_count(fused) < MIN_BARS:
-        return  # not a barcode (text, a cable, icons): the deconvolutions would read nothing
+        return None  # not a barcode (text, a cable, icons): the deconvolutions would read nothing
+    return fused
 
+
+def profiles(fused: np.ndarray) -> Iterator[np.ndarray]:
+    """Candidate clean profiles from a fused one: itself upsampled, then deblurred."""
     profile = cv2.resize(fused[None, :], (len(fused) * SCALE, 1), interpolation=cv2.INTER_CUBIC)
     profile = profile.ravel().astype(np.float64)
     yield profile

@@ -42,6 +42,7 @@ from terminal.scan.imaging import (
     sharpness,
     whitened,
 )
+from terminal.scan.numeric_bars import read_numeric
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ LOCATED = 1.0  # the gate score given to a symbol zxing-cpp located: every repai
 REPAIR_GATES = {
     "rotate": 0.38,
     "bars": GATE_THRESHOLD,
+    "model": GATE_THRESHOLD,
     "binarize": 0.38,
     "upscale": 0.33,
     "whiten": 0.35,
@@ -76,7 +78,7 @@ REPAIR_GATES = {
 class PipelineStats:
     """What the pipeline did with one frame: which step read it and what it cost."""
 
-    step: str = "none"  # first, rotate, bars, binarize, upscale, whiten, defocus, or none
+    step: str = "none"  # first, rotate, bars, binarize, upscale, whiten, defocus, model, none
     gated: bool = False  # the repairs ran
     gate_score: float = 0.0
     centre: tuple[int, int] | None = None  # where the repairs looked (frame pixels), if they ran
@@ -187,32 +189,43 @@ class Pipeline:
         if zxing is not None:
             steps.append(("rotate", lambda: zxing.decode(rotate(gray, dominant_edge_angle(crop)))))
             if self._bars is not None:
-                steps.append(("bars", lambda: self._fused_bars(gray, centre)))
+                band = _Once(lambda: _barcode_band(gray, centre))
+                steps.append(("bars", lambda: self._fused_bars(band())))
             steps.append(("binarize", lambda: self._global.decode(cv2.medianBlur(crop, 3))))
             enlarged = lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # noqa: E731
             steps.append(("upscale", lambda: zxing.decode(enlarged())))
             steps.append(("whiten", lambda: self._whitened(gray, centre)))
         if zxing is not None:
             steps.append(("defocus", lambda: self._defocused(gray, centre, crop)))
+            if self._bars is not None:  # the slowest: last, and only Code128 reaches it
+                steps.append(("model", lambda: self._numeric_model(band())))
         for name, attempt in steps:
             if score >= REPAIR_GATES[name]:
                 yield name, attempt
 
-    def _fused_bars(self, gray: np.ndarray, centre: tuple[int, int]) -> list[Decoded]:
-        found = bars.located(gray, centre)
+    def _fused_bars(self, found) -> list[Decoded]:
         if found is None:
             return []
-        turned, box = found
+        turned, box, fused = found
         for factor in (2, 3):
             enlarged = bars.enlarged(turned, box, factor)
             codes = self._bars.decode(enlarged, try_harder=False, try_rotate=False)
             if codes:
                 return codes
-        for profile in bars.profiles(turned, box):
+        if fused is None:
+            return []
+        for profile in bars.profiles(fused):
             codes = self._bars.decode(bars.as_image(profile), try_harder=False, try_rotate=False)
             if codes:
                 return codes
         return []
+
+    @staticmethod
+    def _numeric_model(found) -> list[Decoded]:
+        if found is None or found[2] is None:
+            return []
+        digits = read_numeric(found[2])
+        return [] if digits is None else [Decoded("Code128", digits)]
 
     def _whitened(self, gray: np.ndarray, centre: tuple[int, int]) -> list[Decoded]:
         pad = 24  # mirrored borders: the window's edges must not ring into the code
@@ -266,6 +279,27 @@ class Pipeline:
                         break
         stats.ms = (time.perf_counter() - started) * 1000
         return ScanResult(codes=_unique(codes), stats=stats)
+
+
+class _Once:
+    """A value computed on first use and kept: steps that share it pay for it once."""
+
+    def __init__(self, make):
+        self._make, self._done, self._value = make, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._value, self._done = self._make(), True
+        return self._value
+
+
+def _barcode_band(gray: np.ndarray, centre: tuple[int, int]):
+    """(upright frame, barcode box, fused profile or None) near `centre`, or None."""
+    found = bars.located(gray, centre)
+    if found is None:
+        return None
+    turned, box = found
+    return turned, box, bars.fused_profile(turned, box)
 
 
 def _unique(codes: list[Decoded]) -> list[Decoded]:
