@@ -27,10 +27,12 @@ whose cost must stay within 1.2× of zxing-cpp's own (`scripts/bench scan` measu
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -83,7 +85,7 @@ REPAIR_GATES = {
 class PipelineStats:
     """What the pipeline did with one frame: which step read it and what it cost."""
 
-    step: str = "none"  # first, rotate, bars, binarize, upscale, whiten, defocus, model, none
+    step: str = "none"  # first, or a repair in REPAIR_GATES, or none
     gated: bool = False  # the repairs ran
     gate_score: float = 0.0
     centre: tuple[int, int] | None = None  # where the repairs looked (frame pixels), if they ran
@@ -189,85 +191,77 @@ class Pipeline:
         """(step name, decode function) in the order they are tried, each only when the gate's
         score reaches the step's own minimum (REPAIR_GATES)."""
         zxing = self._zxing
+        if zxing is None:
+            return
         crop = region(gray, centre)
-        steps = []
-        if zxing is not None:
-            steps.append(("rotate", lambda: zxing.decode(rotate(gray, dominant_edge_angle(crop)))))
-            if self._bars is not None:
-                band = _Once(lambda: _barcode_band(gray, centre))
-                steps.append(("bars", lambda: self._fused_bars(band())))
-            steps.append(("binarize", lambda: self._global.decode(cv2.medianBlur(crop, 3))))
-            # A soft low-pass: the moiré a phone's pixel grid leaves at the sensor goes, modules
-            # of 2 px and more stay.
-            smooth = lambda: cv2.GaussianBlur(gray, (0, 0), 1.0)  # noqa: E731
-            steps.append(
-                ("smooth", lambda: zxing.decode(smooth(), try_harder=False, try_rotate=False))
-            )
-            enlarged = lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # noqa: E731
-            steps.append(("upscale", lambda: zxing.decode(enlarged())))
-            steps.append(("whiten", lambda: self._whitened(gray, centre)))
-        if zxing is not None:
-            steps.append(("defocus", lambda: self._defocused(gray, centre, crop)))
-            if self._bars is not None:  # the slowest: last, and only Code128 reaches it
-                steps.append(("model", lambda: self._numeric_model(band())))
+        band = functools.cache(lambda: _barcode_band(gray, centre))  # shared by two steps
+        steps = [("rotate", lambda: zxing.decode(rotate(gray, dominant_edge_angle(crop))))]
+        if self._bars is not None:
+            steps.append(("bars", lambda: self._fused_bars(band())))
+        steps.append(("binarize", lambda: self._global.decode(cv2.medianBlur(crop, 3))))
+        # A soft low-pass: the moiré a phone's pixel grid leaves at the sensor goes, modules of
+        # 2 px and more stay.
+        steps.append(("smooth", lambda: self._plain(cv2.GaussianBlur(gray, (0, 0), 1.0))))
+        enlarged = lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # noqa: E731
+        steps.append(("upscale", lambda: zxing.decode(enlarged())))
+        steps.append(("whiten", lambda: self._mirrored(window(gray, centre), [whitened])))
+        steps.append(("defocus", lambda: self._defocused(gray, centre, crop)))
+        if self._bars is not None:  # the slowest: last, and only Code128 reaches it
+            steps.append(("model", lambda: self._numeric_model(band())))
         for name, attempt in steps:
             if score >= REPAIR_GATES[name]:
                 yield name, attempt
 
-    def _fused_bars(self, found) -> list[Decoded]:
-        if found is None:
+    def _plain(self, image: np.ndarray) -> list[Decoded]:
+        """zxing-cpp at one scale, upright only: for images a repair has already prepared."""
+        return self._zxing.decode(image, try_harder=False, try_rotate=False)
+
+    def _fused_bars(self, band: Band | None) -> list[Decoded]:
+        if band is None:
             return []
-        turned, box, fused = found
         for factor in (2, 3):
-            enlarged = bars.enlarged(turned, box, factor)
+            enlarged = bars.enlarged(band.turned, band.box, factor)
             codes = self._bars.decode(enlarged, try_harder=False, try_rotate=False)
             if codes:
                 return codes
-        if fused is None:
-            return []
-        for profile in bars.profiles(fused):
+        for profile in bars.profiles(band.fused):
             codes = self._bars.decode(bars.as_image(profile), try_harder=False, try_rotate=False)
             if codes:
                 return codes
         return []
 
     @staticmethod
-    def _numeric_model(found) -> list[Decoded]:
-        if found is None or found[2] is None:
-            return []
-        digits = read_numeric(found[2])
+    def _numeric_model(band: Band | None) -> list[Decoded]:
+        digits = None if band is None else read_numeric(band.fused)
         return [] if digits is None else [Decoded("Code128", digits)]
 
-    def _whitened(self, gray: np.ndarray, centre: tuple[int, int]) -> list[Decoded]:
-        pad = 24  # mirrored borders: the window's edges must not ring into the code
-        mirrored = cv2.copyMakeBorder(window(gray, centre), pad, pad, pad, pad, cv2.BORDER_REFLECT)
-        sharpened = whitened(mirrored)[pad:-pad, pad:-pad]
-        return self._zxing.decode(sharpened, try_harder=False, try_rotate=False)
+    def _mirrored(self, image: np.ndarray, restorers) -> list[Decoded]:
+        """The first code read from `image` restored by each of `restorers` (image → images),
+        mirrored at its borders first so that its edges do not ring into the code."""
+        pad = 24
+        mirrored = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        for restore in restorers:
+            for restored in _as_images(restore(mirrored)):
+                found = self._plain(restored[pad:-pad, pad:-pad])
+                if found:
+                    return found
+        return []
 
     def _defocused(self, gray: np.ndarray, centre: tuple[int, int], crop) -> list[Decoded]:
         if sharpness(crop) >= BLURRY:
             return []
         area = window(gray, centre)
         radius = defocus_radius(area)
-        attempts = []
         if radius >= MIN_DEFOCUS:  # a lens blur the spectrum shows: the disc it fits
-            # The whole frame (a code is often larger than the gate's window).
-            for noise_ratio in DEFOCUS_NOISE:
-                kernels = [disc_kernel(radius + step) for step in DEFOCUS_STEPS]
-                attempts.append((gray, kernels, noise_ratio))
+            # The whole frame: a code is often larger than the gate's window.
+            discs = [disc_kernel(radius + step) for step in DEFOCUS_STEPS]
+            restorers = [lambda m, n=n: deconvolved(m, discs, n) for n in DEFOCUS_NOISE]
+            if found := self._mirrored(gray, restorers):
+                return found
         # Blurs no disc explains (a hand's path): a few discs, heavily regularised, which
         # soften rather than invert whatever shape the blur has.
-        attempts.append((area, [disc_kernel(r) for r in FALLBACK_RADII], FALLBACK_NOISE))
-        pad = 24  # mirrored borders: the image's edges must not ring into the code
-        for image, kernels, noise_ratio in attempts:
-            mirrored = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
-            for restored in deconvolved(mirrored, kernels, noise_ratio=noise_ratio):
-                found = self._zxing.decode(
-                    restored[pad:-pad, pad:-pad], try_harder=False, try_rotate=False
-                )
-                if found:
-                    return found
-        return []
+        fallback = [disc_kernel(r) for r in FALLBACK_RADII]
+        return self._mirrored(area, [lambda m: deconvolved(m, fallback, FALLBACK_NOISE)])
 
     def decode(self, frame: np.ndarray) -> ScanResult:
         started = time.perf_counter()
@@ -292,25 +286,25 @@ class Pipeline:
         return ScanResult(codes=_unique(codes), stats=stats)
 
 
-class _Once:
-    """A value computed on first use and kept: steps that share it pay for it once."""
+class Band(NamedTuple):
+    """A barcode found near the gate's centre: the frame turned upright, where the bars are in
+    it, and the median of their rows (terminal/scan/bars.py)."""
 
-    def __init__(self, make):
-        self._make, self._done, self._value = make, False, None
-
-    def __call__(self):
-        if not self._done:
-            self._value, self._done = self._make(), True
-        return self._value
+    turned: np.ndarray
+    box: tuple[int, int, int, int]
+    fused: np.ndarray
 
 
-def _barcode_band(gray: np.ndarray, centre: tuple[int, int]):
-    """(upright frame, barcode box, fused profile or None) near `centre`, or None."""
+def _barcode_band(gray: np.ndarray, centre: tuple[int, int]) -> Band | None:
+    """The barcode near `centre`; None when nothing there has the rows of bars one has."""
     found = bars.located(gray, centre)
-    if found is None:
-        return None
-    turned, box = found
-    return turned, box, bars.fused_profile(turned, box)
+    fused = None if found is None else bars.fused_profile(*found)
+    return None if fused is None else Band(*found, fused)
+
+
+def _as_images(restored) -> list[np.ndarray]:
+    """A restorer's answer, one image or several, as a list."""
+    return [restored] if isinstance(restored, np.ndarray) else list(restored)
 
 
 def _unique(codes: list[Decoded]) -> list[Decoded]:
