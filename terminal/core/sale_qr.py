@@ -155,6 +155,71 @@ def build_sale_qr(sale: SaleQr, sign: SaleSigner) -> str:
         raise SaleQrError("malformed", str(error)) from None
 
 
+class SignatureLayoutError(ValueError):
+    """Templates 80 and 81 are not exactly what `signature_templates` makes. `reason`: unsigned,
+    altered, malformed or bad_signature; each reader re-raises it as its own error type."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        self.detail = message
+        super().__init__(f"{reason}: {message}")
+
+
+@dataclass(frozen=True)
+class SignedParts:
+    """What `read_signature` found: the signed objects, 80's signed head and the signature."""
+
+    body: emv.Objects  # every object before 80
+    head: emv.Objects  # 80's 00 (GUID), 01 (expiry), 02 (key id)
+    signature: bytes  # 64 bytes, canonical and low-S
+
+    @property
+    def message(self) -> bytes:
+        return signed_message(self.body, self.head)
+
+    @property
+    def expiry_text(self) -> str:
+        return self.head[1].text()
+
+    @property
+    def key_id(self) -> str:
+        return self.head[2].text()
+
+
+def read_signature(objects: emv.Objects) -> SignedParts:
+    """The signature half of reading a sale QR or a stand: 80 and 81 must be the last objects,
+    80 must hold exactly 00, 01, 02, 03 and 81 exactly 00, 01, both with the same GUID, and the
+    signature must be split 43 + 43 in canonical base64url, low-S. Nothing else is allowed in
+    80 or 81: an object there would be covered by no signature. The caller checks that `body`
+    and `head` are exactly its own layout. Raises SignatureLayoutError."""
+    ids = [o.id for o in objects]
+    if SIGNATURE_TEMPLATE not in ids or SIGNATURE_TAIL not in ids:
+        raise SignatureLayoutError("unsigned", "no signature templates 80 and 81")
+    if ids[-2:] != [SIGNATURE_TEMPLATE, SIGNATURE_TAIL]:
+        raise SignatureLayoutError("altered", f"object {ids[-1]} follows the signature")
+    template, tail = objects[-2], objects[-1]
+    if [c.id for c in template.value] != ["00", "01", "02", "03"]:
+        raise SignatureLayoutError("unsigned", "template 80 must hold exactly 00, 01, 02, 03")
+    if [c.id for c in tail.value] != ["00", "01"]:
+        raise SignatureLayoutError("unsigned", "template 81 must hold exactly 00, 01")
+    if tail.sub("00") != template.sub("00"):
+        raise SignatureLayoutError("malformed", "templates 80 and 81 name different GUIDs")
+    head_part, tail_part = template.sub("03") or "", tail.sub("01") or ""
+    if len(head_part) != _HALF or len(tail_part) != _HALF:
+        raise SignatureLayoutError(
+            "malformed", f"the signature must be split {_HALF} + {_HALF} over 80-03 and 81-01"
+        )
+    try:
+        signature = b64url_decode(head_part + tail_part)
+    except (ValueError, binascii.Error) as error:
+        raise SignatureLayoutError("bad_signature", f"signature text: {error}") from None
+    if not is_canonical(signature):
+        raise SignatureLayoutError(
+            "bad_signature", "the signature is not in canonical (low-S) form"
+        )
+    return SignedParts(objects[:-2], template.value[:3], signature)
+
+
 def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
     """Parses a sale QR without checking its signature: (fields, signed message, signature)."""
     try:
@@ -164,15 +229,10 @@ def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
     values = {obj.id: obj for obj in objects}
     if "01" not in values or values["01"].text() != "12":
         raise SaleQrError("not_dynamic", "point of initiation is not 12 (dynamic)")
-    template, tail = values.get(SIGNATURE_TEMPLATE), values.get(SIGNATURE_TAIL)
-    if template is None or tail is None:
-        raise SaleQrError("unsigned", "no signature templates 80 and 81")
-    if [o.id for o in objects[-2:]] != [SIGNATURE_TEMPLATE, SIGNATURE_TAIL]:
-        raise SaleQrError("altered", f"object {objects[-1].id} follows the signature")
-    if [c.id for c in template.value] != ["00", "01", "02", "03"]:
-        raise SaleQrError("unsigned", "template 80 must hold exactly 00, 01, 02, 03")
-    if [c.id for c in tail.value] != ["00", "01"]:
-        raise SaleQrError("unsigned", "template 81 must hold exactly 00, 01")
+    try:
+        signed = read_signature(objects)
+    except SignatureLayoutError as error:
+        raise SaleQrError(error.reason, error.detail) from None
     try:
         account, extra, language = values["26"], values["62"], values["64"]
         amount = values["54"].text()
@@ -188,30 +248,18 @@ def read_sale_qr(payload: str) -> tuple[SaleQr, bytes, bytes]:
             city_ko=language.sub("02") or "",
             charge_id=extra.sub("05") or "",
             terminal_label=extra.sub("07") or "",
-            expires_at=int(template.sub("01") or ""),
-            key_id=template.sub("02") or "",
+            expires_at=int(signed.expiry_text),
+            key_id=signed.key_id,
         )
     except (KeyError, ValueError, TypeError) as error:
         raise SaleQrError("malformed", f"a sale field is missing or malformed: {error}") from None
     if values["53"].text() != emv.KRW:
         raise SaleQrError("malformed", "currency is not 410 (KRW)")
-    if template.sub("00") != sale.platform_guid or tail.sub("00") != sale.platform_guid:
-        raise SaleQrError("malformed", "signature template GUID does not match the platform")
-    if _unsigned_objects(sale) != objects[:-2] or _signature_head(sale) != template.value[:3]:
-        # Each field has one spelling (no leading zeros, no "+", ASCII digits only).
+    if _unsigned_objects(sale) != signed.body or _signature_head(sale) != signed.head:
+        # Each field has one spelling (no leading zeros, no "+", ASCII digits only), and the
+        # signature templates name the platform of 26.
         raise SaleQrError("malformed", "objects differ from the sale QR layout")
-    head_part, tail_part = template.sub("03") or "", tail.sub("01") or ""
-    if len(head_part) != _HALF or len(tail_part) != _HALF:
-        raise SaleQrError(
-            "malformed", f"the signature must be split {_HALF} + {_HALF} over 80-03 and 81-01"
-        )
-    try:
-        signature = b64url_decode(head_part + tail_part)
-    except (ValueError, binascii.Error) as error:
-        raise SaleQrError("bad_signature", f"signature text: {error}") from None
-    if not is_canonical(signature):
-        raise SaleQrError("bad_signature", "the signature is not in canonical (low-S) form")
-    return sale, signed_message(objects[:-2], template.value[:3]), signature
+    return sale, signed.message, signed.signature
 
 
 def verify_sale_qr(payload: str, check: SaleSignatureCheck, now: int) -> SaleQr:

@@ -285,17 +285,13 @@ FROZEN_PAYLOAD = (
 
 
 def test_the_payload_is_byte_for_byte_the_frozen_layout():
-    sale = SaleQr(
-        platform_guid="kr.incheon.eeum",
+    sale = dataclasses.replace(
+        SALE,
         merchant_id="M0000000001",
         terminal_id="SIM-0000001",
         mcc="5812",
-        amount_won=12000,
         name_en="HYETAEK PLUS BUNSIK",
-        city_en="INCHEON",
         name_ko="혜택플러스 분식",
-        city_ko="인천",
-        charge_id="06H02P585HFFCA70P7X7",
         terminal_label="SIM-0000001",
         expires_at=1_795_000_300,
         key_id="k1",

@@ -4,29 +4,28 @@ Laid out like the dynamic sale QR, from the same merchant account (26), Korean n
 signature (80, 81) builders (terminal/core/sale_qr.py), but static: point of initiation
 "11", no amount (the customer's app asks for it), and the stand's serial number as the
 reference label (62-05, "STAND-" + 6 digits). Signed the same way by the device key over every
-object before 80 and 80's 00, 01, 02, where 80-01 is "0": a stand does not expire. The platform
-accepts payments to it and the terminal learns of them at its next sync.
+object before 80 and 80's 00, 01, 02, where 80-01 is "0": a stand does not expire, and read
+with the sale QR's one signature reader (`read_signature`: exactly 80 {00-03} and 81 {00, 01}).
+The platform accepts payments to it and the terminal learns of them at its next sync.
 """
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.core import emv
-from terminal.core.base64url import b64url, b64url_decode
+from terminal.core.base64url import b64url
 from terminal.core.emv import DataObject, EmvError
 from terminal.core.sale_qr import (
     SIGNATURE_CHARS,
-    SIGNATURE_TAIL,
-    SIGNATURE_TEMPLATE,
+    SignatureLayoutError,
     merchant_account_template,
     merchant_language_template,
+    read_signature,
     signature_templates,
     signed_message,
 )
-from terminal.core.signature import is_canonical
 
 NEVER_EXPIRES = "0"
 MAX_SERIAL = 999_999
@@ -39,7 +38,8 @@ StandSignatureCheck = Callable[[str, str, str, bytes, bytes], bool]
 
 class StandError(ValueError):
     """A stand that cannot be made or read: the message names the field; `reason` is one of
-    malformed, not_static, unsigned, unknown_key, bad_signature (or invalid when making one)."""
+    malformed, not_static, unsigned, altered, unknown_key, bad_signature (or invalid when making
+    one)."""
 
     def __init__(self, message: str, reason: str = "invalid"):
         super().__init__(message)
@@ -124,9 +124,10 @@ def read_stand_qr(payload: str) -> tuple[Stand, bytes, bytes]:
     values = {obj.id: obj for obj in objects}
     if "01" not in values or values["01"].text() != "11":
         raise StandError("point of initiation is not 11 (static)", "not_static")
-    template, tail = values.get(SIGNATURE_TEMPLATE), values.get(SIGNATURE_TAIL)
-    if template is None or tail is None or [o.id for o in objects[-2:]] != ["80", "81"]:
-        raise StandError("no signature templates 80 and 81 at the end", "unsigned")
+    try:
+        signed = read_signature(objects)
+    except SignatureLayoutError as error:
+        raise StandError(error.detail, error.reason) from None
     try:
         account, extra, language = values["26"], values["62"], values["64"]
         reference = extra.sub("05") or ""
@@ -142,24 +143,14 @@ def read_stand_qr(payload: str) -> tuple[Stand, bytes, bytes]:
             name_ko=language.sub("01") or "",
             city_ko=language.sub("02") or "",
             serial=int(reference[len(REFERENCE_PREFIX) :]),
-            key_id=template.sub("02") or "",
+            key_id=signed.key_id,
         )
     except (KeyError, ValueError, TypeError, AttributeError) as error:
         raise StandError(f"a stand field is missing or malformed: {error}", "malformed") from None
     # One spelling per stand: anything but exactly the layout build_stand_qr makes is refused.
-    if _objects(stand) != objects[:-2] or _head(stand) != template.value[:3]:
+    if _objects(stand) != signed.body or _head(stand) != signed.head:
         raise StandError("objects differ from the stand QR layout", "malformed")
-    half = SIGNATURE_CHARS // 2
-    parts = (template.sub("03") or "", tail.sub("01") or "")
-    if [len(p) for p in parts] != [half, half] or tail.sub("00") != stand.platform_guid:
-        raise StandError("the signature must be split over 80-03 and 81-01", "unsigned")
-    try:
-        signature = b64url_decode(parts[0] + parts[1])
-    except (ValueError, binascii.Error) as error:
-        raise StandError(f"signature text: {error}", "bad_signature") from None
-    if not is_canonical(signature):
-        raise StandError("the signature is not in canonical (low-S) form", "bad_signature")
-    return stand, signed_message(objects[:-2], template.value[:3]), signature
+    return stand, signed.message, signed.signature
 
 
 def verify_stand_qr(payload: str, check: StandSignatureCheck) -> Stand:
