@@ -24,7 +24,7 @@ from terminal.app.errors import AppError
 from terminal.app.notify import Health, Notifier
 from terminal.app.settings import session_config, theme_for
 from terminal.app.stand import StandArrived, StandRecorder
-from terminal.app.support import OfflineDecision, OnSessionThread, RefundApproved, journal_records
+from terminal.app.support import OfflineDecision, OnSessionThread, RefundApproved
 from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.session import initial_state, step
@@ -40,6 +40,7 @@ from terminal.core.session.events import (
 from terminal.core.session.model import Home, State
 from terminal.hw.camera import CameraError
 from terminal.hw.feedback import Signal
+from terminal.ledger.reader import read_records
 from terminal.scan.worker import ScanEvent, ScanWorker
 from terminal.ui.screens import render
 
@@ -120,7 +121,7 @@ class App:
         feed = getattr(parts.sync, "stand", None)
         if feed is not None:
             self.stand = StandRecorder(
-                parts.ledger, parts.clock, feed, lambda: journal_records(parts.ledger.path)
+                parts.ledger, parts.clock, feed, lambda: read_records(parts.ledger.path)
             )
             # The sync thread only posts: the ledger is written on the session thread.
             feed.deliver = lambda payments: self.post(StandArrived(payments))
@@ -167,7 +168,7 @@ class App:
             self._camera_error = str(error)
         if self.parts.sync is not None:
             self.parts.sync.start()
-        today = since_last_close(journal_records(self.parts.ledger.path))
+        today = since_last_close(read_records(self.parts.ledger.path))
         self._handle(DayLoaded(today, wall_ms()))
         self._publish_status(force=True)
         self._draw()
