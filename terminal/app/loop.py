@@ -22,12 +22,13 @@ from pathlib import Path
 from terminal.app.effects import Effects
 from terminal.app.errors import AppError
 from terminal.app.notify import Health, Notifier
+from terminal.app.pin_lock_file import PinLockFile
 from terminal.app.settings import session_config, theme_for
 from terminal.app.stand import StandArrived, StandRecorder
 from terminal.app.support import OfflineDecision, OnSessionThread, RefundApproved
 from terminal.config.merchant import rates_for
 from terminal.core.keys import KeyEvent, parse_key
-from terminal.core.session import initial_state, step
+from terminal.core.session import initial_state, pinlock, step
 from terminal.core.session.events import (
     ClockTrust,
     DayLoaded,
@@ -85,7 +86,10 @@ class App:
         config = parts.config
         self.config = config
         self.queue: queue.Queue = queue.Queue()
-        self.state: State = initial_state(session_config(config))
+        # Wrong PINs and a running PIN lock outlive a restart (terminal/app/pin_lock_file.py).
+        self.pin_lock = PinLockFile(parts.state_dir)
+        session = session_config(config)
+        self.state: State = initial_state(session, self.pin_lock.load(session), mono_ms())
         # Touch panels and the desktop window get an on-screen keypad (taps, clicks).
         touch = getattr(parts.keys, "name", "") in TOUCH_INPUTS
         self.theme = replace(theme_for(config), keypad=touch)
@@ -201,7 +205,7 @@ class App:
         events += self.parts.keys.events(now)
         if now - self._last_tick >= TICK_SECONDS:
             self._last_tick = now
-            events.append(Tick(wall_ms()))
+            events.append(Tick(wall_ms(), mono_ms()))
         if now - self._last_status >= STATUS_SECONDS:
             self._last_status = now
             self._publish_status()
@@ -277,6 +281,7 @@ class App:
                 self.effects.wake_sync()  # upload the new records
             return
         self.state, commands = step(self.state, event)
+        self.pin_lock.keep(pinlock.saved(self.state.ctx))  # before any effect: a power cut
         for command in commands:
             self.effects.execute(command)
         for observer in self.observers:
@@ -399,3 +404,9 @@ class App:
 def wall_ms() -> int:
     """Wall-clock milliseconds: the time the session's events carry."""
     return time.time_ns() // 1_000_000
+
+
+def mono_ms() -> int:
+    """Monotonic milliseconds (CLOCK_MONOTONIC: NTP slews it, never steps it; it restarts at
+    boot): what the session measures the PIN lock with."""
+    return time.monotonic_ns() // 1_000_000

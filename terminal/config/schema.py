@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_type_hints
 
-from terminal.core.pin import FORMAT_TEXT, PinHashError, parse_pin_hash, strength_problem
+from terminal.core.pin import PinHashError, parse_pin_hash, strength_problem
 
 # Patterns are matched against the whole value (fullmatch): `$` alone accepts a trailing newline,
 # which let `id = "SIM-1\n"` through into the EMV payload.
@@ -18,7 +18,8 @@ _ISSUER_ID = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _EMV_ANS = re.compile(r"[\x20-\x7E]+")  # EMV "ans": printable ASCII
 _TEXT = re.compile(r"[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*")  # non-empty, no control characters
 _DIGITS = re.compile(r"[0-9]{1,6}")
-PIN_HASH = f"empty or {FORMAT_TEXT} (qr-terminal config pin-hash)"
+# What a message says is allowed; the exact grammar is in the parse error (core/pin.py).
+PIN_HASH = "empty, or a hash made by `qr-terminal config pin-hash`"
 
 
 def pin_hash_problem(value: str) -> str | None:
@@ -28,7 +29,7 @@ def pin_hash_problem(value: str) -> str | None:
     try:
         return strength_problem(parse_pin_hash(value))
     except PinHashError as error:
-        return f"is not a usable PIN hash: {error}; make one with `qr-terminal config pin-hash`"
+        return f"is not a usable PIN hash: {error}"  # PIN_HASH, said after it, names the fix
 
 
 def setting(

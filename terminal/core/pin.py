@@ -29,15 +29,21 @@ HASH_BYTES = 32
 # 8 MiB of memory per guess, half the default.
 MAX_WORK = 2 * (1 << DEFAULT_LN) * DEFAULT_R * DEFAULT_P
 MIN_MEMORY_WORK = (1 << DEFAULT_LN) * DEFAULT_R // 2
-MAX_LN, MAX_R, MAX_P = 20, 32, 16
-# OpenSSL refuses scrypt above its own 32 MiB default; the work cap keeps us under 33 MiB.
+# Sanity bounds on each number, checked before the work cap and the memory floor, which are
+# what really limit a hash (ln is at most 18 under the cap even with r = p = 1).
+MAX_LN, MAX_R, MAX_P = MAX_WORK.bit_length() - 1, 32, 16
+# scrypt needs 128·N·r bytes: 32 MiB at the cap, plus a little of its own. OpenSSL refuses
+# anything over its 32 MiB default, so maxmem is raised past it; 64 MiB leaves room for the
+# overhead and still bounds the memory one check may take.
 _MAXMEM = 64 * 1024 * 1024
 
 _FORMAT = re.compile(
     r"scrypt\$ln=([1-9][0-9]?),r=([1-9][0-9]?),p=([1-9][0-9]?)"
     r"\$([A-Za-z0-9_-]{1,100})\$([A-Za-z0-9_-]{1,100})"
 )
-FORMAT_TEXT = "scrypt$ln=<1-20>,r=<1-32>,p=<1-16>$<salt, base64url>$<32-byte hash, base64url>"
+# The grammar only; the numbers' limits are combined (work cap, memory floor) and each refusal
+# names the one it breaks.
+FORMAT_TEXT = "scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt, base64url>$<32-byte hash, base64url>"
 
 
 class PinHashError(ValueError):

@@ -7,6 +7,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from terminal.core.money import format_won
+from terminal.core.session import pinlock
 from terminal.core.session.model import (
     CloseConfirm,
     History,
@@ -89,8 +90,11 @@ def view_pin(p: Painter, box: Box, state: State) -> None:
     title, dots, message = rows(inset(box, u), 3, 4, 3)
     p.text(PIN_TITLES[screen.purpose], title, int(u * 1.5), p.theme.ink, "center")
     p.text("●" * len(screen.typed) or "PIN을 입력하세요", dots, u * 2, p.theme.primary, "center")
-    if screen.tries:
-        p.text(f"PIN이 맞지 않습니다 ({screen.tries}회)", message, u, p.theme.error, "center")
+    ctx = state.ctx
+    if ctx.pin_failures:  # from the one count that also decides the lock
+        wait = pinlock.wait_text(pinlock.next_lock_ms(ctx))
+        warning = f"{pinlock.tries_left(ctx)}번 더 틀리면 {wait} 동안 잠깁니다"
+        p.paragraph(warning, message, u, p.theme.error, "center")
 
 
 def view_refund_amount(p: Painter, box: Box, state: State) -> None:

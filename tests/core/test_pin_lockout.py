@@ -1,8 +1,12 @@
 """Wrong-PIN throttling at the counter: three wrong PINs in a row lock PIN entry for 30 s, each
 further lock in a row twice as long up to 15 minutes; cancelling does not reset the count, a
-right PIN does; time is only what Tick says."""
+right PIN does; the lock runs on the monotonic time Tick carries, so a wall clock set forward
+or back changes nothing; and what the app saves brings the count and the lock back after a
+restart (a power cut), with at least the time the lock had left."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,7 +25,16 @@ from terminal.core.session.model import (
     State,
     Technician,
 )
-from terminal.core.session.pinlock import lock_length_ms, remaining_ms, wait_text
+from terminal.core.session.pinlock import (
+    SAVE_STEP_MS,
+    SavedPinLock,
+    lock_length_ms,
+    next_lock_ms,
+    remaining_ms,
+    saved,
+    tries_left,
+    wait_text,
+)
 
 T0 = 1_790_000_000_000
 PIN, OTHER = "2468", "1357"
@@ -40,10 +53,20 @@ def is_locked_notice(screen) -> bool:
 
 
 class Counter:
-    def __init__(self, config: SessionConfig = CONFIG):
-        self.state = initial_state(config)
-        self.now = T0
-        self.send(DayLoaded((), T0), Tick(T0))
+    """The session as the app runs it: `now` is the wall clock, `mono` the monotonic one. A
+    counter started from `kept` is the app started again after it saved `kept`."""
+
+    def __init__(
+        self,
+        config: SessionConfig = CONFIG,
+        kept: SavedPinLock | None = None,
+        mono: int = 5_000,
+        now: int = T0,
+    ):
+        self.config = config
+        self.state = initial_state(config, kept, mono)
+        self.now, self.mono = now, mono
+        self.send(DayLoaded((), now), Tick(now, mono))
 
     def send(self, *events) -> list:
         out = []
@@ -56,8 +79,20 @@ class Counter:
         return self.send(*(KeyEvent(Key(n), 0.0) for n in names))
 
     def wait(self, ms: int) -> None:
+        """Time passes: both clocks move on."""
         self.now += ms
-        self.send(Tick(self.now))
+        self.mono += ms
+        self.send(Tick(self.now, self.mono))
+
+    def set_clock(self, ms: int) -> None:
+        """The wall clock is set forward (NTP's first sync) or back; no time passes."""
+        self.now += ms
+        self.send(Tick(self.now, self.mono))
+
+    def restart(self, boot_mono: int = 3_000) -> Counter:
+        """A power cut and a boot: what the app saved after the last event comes back; the
+        monotonic clock starts again near 0."""
+        return Counter(self.config, saved(self.state.ctx), boot_mono, self.now)
 
     def close_with(self, pin: str) -> list:
         """From home: F3 (day close), the PIN, Enter."""
@@ -136,15 +171,104 @@ def test_locks_in_a_row_double_up_to_fifteen_minutes_and_a_right_pin_resets():
     assert remaining_ms(counter.state.ctx) == 30_000  # back to the first lock
 
 
-def test_a_clock_set_back_does_not_cut_the_lock_short():
+def test_a_clock_set_back_does_not_stretch_the_lock():
     counter = Counter()
     for _ in range(3):
         counter.close_with("0000")
-    counter.now -= 3_600_000  # the wall clock goes back an hour
-    counter.send(Tick(counter.now))
+    counter.set_clock(-3_600_000)  # the wall clock goes back an hour
     assert remaining_ms(counter.state.ctx) == 30_000
     counter.keys("enter", "menu")
     assert counter.screen.lines[1] == "30초 후에 다시 하세요."
+    counter.wait(30_000)
+    counter.close_with(PIN)
+    assert isinstance(counter.screen, CloseConfirm)
+
+
+def test_a_clock_set_forward_does_not_end_the_lock():
+    """NTP's first sync on a Pi without a real-time clock moves the wall clock by hours."""
+    counter = Counter(now=0)  # booted in 1970
+    for _ in range(3):
+        counter.close_with("0000")
+    counter.wait(1_000)
+    counter.set_clock(T0)  # 1970 → 2026
+    assert remaining_ms(counter.state.ctx) == 29_000
+    counter.close_with(PIN)
+    assert is_locked_notice(counter.opened) and not isinstance(counter.screen, CloseConfirm)
+
+
+def test_a_restart_during_a_lock_keeps_it_for_the_time_it_had_left():
+    counter = Counter()
+    for _ in range(3):
+        counter.close_with("0000")
+    counter.wait(12_000)
+    booted = counter.restart(boot_mono=700)  # monotonic time starts again at boot
+    assert booted.state.ctx.pin_failures == 3
+    assert remaining_ms(booted.state.ctx) == 30_000  # 18 s left, saved rounded up to 30 s
+    booted.close_with(PIN)
+    assert is_locked_notice(booted.opened)
+    booted.wait(29_999)
+    booted.close_with(PIN)
+    assert is_locked_notice(booted.opened)
+    booted.wait(1)
+    booted.close_with(PIN)
+    assert isinstance(booted.screen, CloseConfirm)
+
+
+def test_a_restart_keeps_the_count_and_the_doubling():
+    counter = Counter()
+    for _ in range(2):
+        counter.close_with("0000")
+    booted = counter.restart()
+    booted.close_with("0000")  # the third in a row, across the restart
+    assert remaining_ms(booted.state.ctx) == 30_000
+    booted.wait(30_000)
+    booted = booted.restart(boot_mono=0)
+    assert remaining_ms(booted.state.ctx) == 0  # the lock ran out: nothing left to wait
+    for _ in range(3):
+        booted.close_with("0000")
+    assert remaining_ms(booted.state.ctx) == 60_000  # the second lock in a row
+
+
+def test_the_saved_lock_changes_only_every_step():
+    """The app writes the file whenever `saved` changes: a 15-minute lock, ticked every 250 ms
+    as the app does, is about 30 writes, not 3,600."""
+    counter = Counter(replace(CONFIG, pin_lockout_ms=900_000))
+    for _ in range(3):
+        counter.close_with("0000")
+    seen = [saved(counter.state.ctx)]
+    for _ in range(900_000 // 250):
+        counter.wait(250)
+        if saved(counter.state.ctx) != seen[-1]:
+            seen.append(saved(counter.state.ctx))
+    assert len(seen) == 900_000 // SAVE_STEP_MS + 1
+    assert seen[0] == SavedPinLock(3, 900_000) and seen[-1] == SavedPinLock(3, 0)
+
+
+def test_a_saved_lock_never_runs_past_the_longest_lock():
+    counter = Counter(kept=SavedPinLock(3, 10**12))
+    assert remaining_ms(counter.state.ctx) == CONFIG.pin_lockout_max_ms
+
+
+def test_an_unreadable_saved_lock_counts_as_a_lock():
+    counter = Counter(kept=SavedPinLock.unknown(CONFIG))
+    assert remaining_ms(counter.state.ctx) == 30_000
+    counter.close_with(PIN)
+    assert is_locked_notice(counter.opened)
+
+
+def test_the_tries_left_come_from_the_one_count():
+    """After a lock, cancelling and coming back, the screen still counts towards the next lock
+    (it said "(1회)" on the fourth wrong PIN in a row)."""
+    counter = Counter()
+    assert tries_left(counter.state.ctx) == 3
+    counter.close_with("0000")
+    assert (tries_left(counter.state.ctx), next_lock_ms(counter.state.ctx)) == (2, 30_000)
+    counter.close_with("0000")
+    counter.close_with("0000")
+    counter.wait(30_000)
+    counter.close_with("0000")  # the fourth in a row, on a fresh PIN screen
+    assert isinstance(counter.screen, PinEntry)
+    assert (tries_left(counter.state.ctx), next_lock_ms(counter.state.ctx)) == (2, 60_000)
 
 
 def test_wait_text_never_says_less_than_the_wait():
@@ -165,7 +289,9 @@ ACTIONS = st.lists(
         st.tuples(st.just("wrong"), st.sampled_from(["0000", "1234", "13579", "1357"])),
         st.tuples(st.just("right"), st.just(PIN)),
         st.tuples(st.just("wait"), st.integers(0, 1_000_000)),
-        st.tuples(st.just("clock back"), st.integers(1, 10_000_000)),
+        st.tuples(st.just("clock back"), st.integers(1, 10_000_000_000)),
+        st.tuples(st.just("clock forward"), st.integers(1, 10_000_000_000)),
+        st.tuples(st.just("restart"), st.integers(0, 10_000_000)),  # the monotonic time at boot
     ),
     max_size=60,
 )
@@ -183,32 +309,44 @@ def test_a_pin_typed_at_the_locked_notice_starts_no_sale():
 
 @given(ACTIONS)
 def test_no_pin_is_checked_while_locked_and_locks_follow_the_rule(actions):
-    """Whatever the order of tries and waits: a PIN is checked only when no lock is running
-    (by the session's clock), a right PIN opens exactly then, each lock is the length the
-    run of wrong PINs earned, and the failures count resets only on a right PIN."""
+    """Whatever the order of tries, waits, clock changes and restarts: a PIN is checked only
+    when no lock is running, and a lock holds for at least the time it earned, counted only
+    while the terminal runs (a wall clock set forward or back, or a restart, takes none off;
+    a restart may add up to one SAVE_STEP_MS, never past the lock's length). Each lock is the
+    length the run of wrong PINs earned, and the count resets only on a right PIN."""
     counter = Counter()
+    owed = length = restarts = 0  # the model: the lock's time still owed, by real running time
     for kind, value in actions:
+        before = counter.state.ctx
         if kind == "wait":
             counter.wait(value)
-            continue
-        if kind == "clock back":
-            counter.wait(-value)
-            continue
-        before = counter.state.ctx
-        locked = remaining_ms(before) > 0
-        counter.close_with(value)
-        after = counter.state.ctx
-        if locked:
-            assert after == before and is_locked_notice(counter.opened)
-        elif kind == "right":
-            assert isinstance(counter.screen, CloseConfirm)
-            assert (after.pin_failures, remaining_ms(after)) == (0, 0)
+            owed = max(0, owed - value)
+        elif kind in ("clock back", "clock forward"):
+            counter.set_clock(-value if kind == "clock back" else value)
+            assert remaining_ms(counter.state.ctx) == remaining_ms(before)
+        elif kind == "restart":
+            counter = counter.restart(value)
+            restarts += 1
+            assert counter.state.ctx.pin_failures == before.pin_failures
         else:
-            assert after.pin_failures == before.pin_failures + 1
-            earned = lock_length_ms(after, after.pin_failures)
-            assert remaining_ms(after) == earned
-            assert earned in (0, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000)
-            assert (earned > 0) == (after.pin_failures % 3 == 0)
+            locked = remaining_ms(before) > 0
+            counter.close_with(value)
+            after = counter.state.ctx
+            if locked:
+                assert after == before and is_locked_notice(counter.opened)
+            elif kind == "right":
+                assert isinstance(counter.screen, CloseConfirm)
+                assert (after.pin_failures, remaining_ms(after)) == (0, 0)
+            else:
+                assert after.pin_failures == before.pin_failures + 1
+                earned = lock_length_ms(after, after.pin_failures)
+                assert remaining_ms(after) == earned
+                assert earned in (0, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000)
+                assert (earned > 0) == (after.pin_failures % 3 == 0)
+                if earned:
+                    owed, length, restarts = earned, earned, 0
+        left = remaining_ms(counter.state.ctx)
+        assert owed <= left <= min(length, owed + restarts * SAVE_STEP_MS)
 
 
 def test_with_no_pin_configured_the_protected_actions_stay_locked():

@@ -84,6 +84,11 @@ CONFIG = SessionConfig(
 )
 
 
+def tick(now_ms: int) -> Tick:
+    """Wall and monotonic time move together here: no clock jumps (test_pin_lockout.py)."""
+    return Tick(now_ms, now_ms)
+
+
 def key(name: str) -> KeyEvent:
     return KeyEvent(Key(name), 0.0)
 
@@ -94,7 +99,7 @@ class Driver:
     def __init__(self, config: SessionConfig = CONFIG, entries=()):
         self.state = initial_state(config)
         self.commands: list = []
-        self.send(DayLoaded(tuple(entries), T0), Tick(T0))
+        self.send(DayLoaded(tuple(entries), T0), tick(T0))
 
     def send(self, *events):
         out = []
@@ -244,7 +249,7 @@ def test_cpm_offline_refusal_shows_the_korean_reason_then_a_fresh_qr():
     out = driver.send(Declined(authorize.request, "barcode_online_only", message))
     assert isinstance(driver.screen, Refused) and driver.screen.message_ko == message
     assert Feedback("refused") in out
-    out = driver.send(Tick(T0 + CONFIG.refused_ms))
+    out = driver.send(tick(T0 + CONFIG.refused_ms))
     assert isinstance(driver.screen, Charge)
     assert any(isinstance(c, CreateCharge) for c in out)  # the withdrawn QR is made again
 
@@ -285,12 +290,12 @@ def test_cancel_voids_the_charge_and_a_late_qr_is_withdrawn():
 def test_expired_qr_is_renewed_then_the_shopkeeper_is_told():
     driver = Driver(replace(CONFIG, max_renewals=1))
     charge = to_charge(driver, "1", "00", "0")
-    out = driver.send(Tick(charge.expires_ms))
+    out = driver.send(tick(charge.expires_ms))
     assert CancelCharge(charge.charge_id) in out
     create = first(out, CreateCharge)
     assert driver.screen.renewals == 1 and "새로" in driver.screen.note
     driver.send(ChargeReady(create.request, "R" * 20, "P2", charge.expires_ms + 300_000))
-    out = driver.send(Tick(charge.expires_ms + 300_000))
+    out = driver.send(tick(charge.expires_ms + 300_000))
     assert CancelCharge("R" * 20) in out
     assert isinstance(driver.screen, Notice) and "유효시간" in driver.screen.title
 
@@ -308,7 +313,7 @@ def test_authorization_without_answer_times_out_to_a_refusal():
     driver = Driver()
     to_charge(driver, "1", "00", "0")
     driver.send(Scanned("EU1:X", "QRCode"))
-    driver.send(Tick(T0 + CONFIG.answer_timeout_ms + 1))
+    driver.send(tick(T0 + CONFIG.answer_timeout_ms + 1))
     assert driver.screen.code == "timeout"
 
 
@@ -330,7 +335,7 @@ def test_approved_prints_on_request_and_returns_home_by_itself():
     driver.send(Committed(record[0].request, sale_entry("t5", 1_000)))
     out = driver.keys("F1")
     assert PrintReceipt(sale_entry("t5", 1_000), copy=False) in out
-    driver.send(Tick(T0 + CONFIG.approved_ms))
+    driver.send(tick(T0 + CONFIG.approved_ms))
     assert isinstance(driver.screen, Home)
 
 
@@ -353,7 +358,8 @@ def test_history_reprint_and_partial_refund_with_the_manager_pin():
     driver.keys("F4")
     assert driver.screen == PinEntry("refund", txn_id="s1")
     driver.keys("1", "1", "1", "1", "enter")
-    assert driver.screen.tries == 1
+    assert driver.screen == PinEntry("refund", txn_id="s1")  # cleared for the next try
+    assert driver.state.ctx.pin_failures == 1
     driver.keys(*MANAGER_PIN, "enter")
     assert driver.screen == RefundAmount(sale, 10_000, "10000")
     driver.keys("clear", "9", "9", "9", "9", "9")  # 99,999 > 10,000: the last 9 is refused

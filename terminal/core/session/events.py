@@ -38,9 +38,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tick:
-    """The wall clock, in Unix milliseconds, as the app read it."""
+    """The clocks as the app read them. `now_ms`, the wall clock in Unix milliseconds, is the
+    time shown and recorded. `mono_ms`, a monotonic clock in milliseconds, measures how long
+    something lasts (the PIN lock): the wall clock jumps when NTP first syncs a Pi that has no
+    real-time clock, often by hours, and the monotonic one never does. It restarts at boot, so
+    only differences between two readings of one run mean anything."""
 
     now_ms: int
+    mono_ms: int
 
 
 @dataclass(frozen=True)

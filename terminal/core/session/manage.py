@@ -91,18 +91,17 @@ def on_pin(state: State, event: Event) -> Result | None:
         return go(state, replace(screen, typed=typed))
     if key is not Key.ENTER:
         return None
-    if pinlock.remaining_ms(state.ctx):  # locked while this screen was open: no check at all
-        return go(
-            state, pinlock.locked_notice(pinlock.remaining_ms(state.ctx)), Feedback("refused")
-        )
+    refused = pinlock.refuse_if_locked(state)  # locked while this screen was open: no check
+    if refused is not None:
+        return refused
     expected = config.technician_pin_hash if screen.purpose == "tech" else config.manager_pin_hash
     if not pin_matches(screen.typed, expected):
         ctx, locked_ms = pinlock.after_wrong_pin(state.ctx)
         if locked_ms:
             notice = pinlock.locked_notice(locked_ms, "PIN이 맞지 않습니다.")
             return go(state, notice, Feedback("refused"), ctx=ctx)
-        tries = screen.tries + 1
-        return go(state, replace(screen, typed="", tries=tries), Feedback("refused"), ctx=ctx)
+        # The screen shows the tries left from ctx.pin_failures, the one count of wrong PINs.
+        return go(state, replace(screen, typed=""), Feedback("refused"), ctx=ctx)
     return _after_pin(replace(state, ctx=pinlock.after_right_pin(state.ctx)), screen)
 
 

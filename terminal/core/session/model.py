@@ -244,7 +244,6 @@ class History:
 class PinEntry:
     purpose: str  # "refund", "close", "tech"
     typed: str = ""
-    tries: int = 0
     txn_id: str = ""  # the sale to refund, for purpose "refund"
 
 
@@ -323,9 +322,12 @@ class Context:
     today: tuple[TxnEntry, ...] = ()  # oldest first
     paid_codes: tuple[str, ...] = ()  # texts and token ids that paid, newest last (bounded)
     next_request: int = 1
-    pin_failures: int = 0  # wrong PINs since the last right one (either PIN)
-    pin_locked_at_ms: int = 0  # when PIN entry last locked, and for how long
+    pin_failures: int = 0  # wrong PINs since the last right one (either PIN): the one count
+    # The PIN lock on the monotonic clock (terminal/core/session/pinlock.py): when it started
+    # (or when the app restarted with a lock running) and how long it lasts from then.
+    pin_locked_at_mono_ms: int = 0
     pin_locked_ms: int = 0
+    mono_ms: int = 0  # the last Tick's monotonic time (wall time is `now_ms`)
 
 
 @dataclass(frozen=True)

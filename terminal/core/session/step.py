@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from terminal.core.session import amount, manage, payment
+from terminal.core.session import amount, manage, payment, pinlock
 from terminal.core.session.commands import CancelCharge, Command, Feedback, Show
 from terminal.core.session.events import (
     ChargeReady,
@@ -46,6 +46,7 @@ from terminal.core.session.model import (
     State,
     Technician,
 )
+from terminal.core.session.pinlock import SavedPinLock
 
 FLOWS = {
     Home: amount.on_home,
@@ -69,9 +70,14 @@ FLOWS = {
 }
 
 
-def initial_state(config: SessionConfig) -> State:
-    """Before the ledger has told the session what today holds: a boot screen."""
-    return State(Booting(), Context(config))
+def initial_state(
+    config: SessionConfig, pin_lock: SavedPinLock | None = None, mono_ms: int = 0
+) -> State:
+    """Before the ledger has told the session what today holds: a boot screen. `pin_lock` is
+    the PIN lock the app saved before it stopped; a lock it holds runs on from `mono_ms` (the
+    monotonic clock now) for the time it had left."""
+    ctx = Context(config, mono_ms=mono_ms)
+    return State(Booting(), pinlock.restore(ctx, pin_lock) if pin_lock else ctx)
 
 
 def step(state: State, event: Event) -> tuple[State, list[Command]]:
@@ -95,7 +101,7 @@ def _visible(state: State) -> tuple:
 def _world(state: State, event: Event) -> Result:
     ctx = state.ctx
     if isinstance(event, Tick):
-        return replace(state, ctx=replace(ctx, now_ms=event.now_ms)), []
+        return replace(state, ctx=replace(ctx, now_ms=event.now_ms, mono_ms=event.mono_ms)), []
     if isinstance(event, DayLoaded):
         ctx = replace(ctx, today=tuple(event.entries), now_ms=event.now_ms)
         screen = Home() if isinstance(state.screen, Booting) else state.screen
