@@ -19,116 +19,15 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-# Element widths (bar, space, bar, …) of Code128 values 0–102, Start C (105) and Stop (106).
-_WIDTHS = (
-    "212222",
-    "222122",
-    "222221",
-    "121223",
-    "121322",
-    "131222",
-    "122213",
-    "122312",
-    "132212",
-    "221213",
-    "221312",
-    "231212",
-    "112232",
-    "122132",
-    "122231",
-    "113222",
-    "123122",
-    "123221",
-    "223211",
-    "221132",
-    "221231",
-    "213212",
-    "223112",
-    "312131",
-    "311222",
-    "321122",
-    "321221",
-    "312212",
-    "322112",
-    "322211",
-    "212123",
-    "212321",
-    "232121",
-    "111323",
-    "131123",
-    "131321",
-    "112313",
-    "132113",
-    "132311",
-    "211313",
-    "231113",
-    "231311",
-    "112133",
-    "112331",
-    "132131",
-    "113123",
-    "113321",
-    "133121",
-    "313121",
-    "211331",
-    "231131",
-    "213113",
-    "213311",
-    "213131",
-    "311123",
-    "311321",
-    "331121",
-    "312113",
-    "312311",
-    "332111",
-    "314111",
-    "221411",
-    "431111",
-    "111224",
-    "111422",
-    "121124",
-    "121421",
-    "141122",
-    "141221",
-    "112214",
-    "112412",
-    "122114",
-    "122411",
-    "142112",
-    "142211",
-    "241211",
-    "221114",
-    "413111",
-    "241112",
-    "134111",
-    "111242",
-    "121142",
-    "121241",
-    "114212",
-    "124112",
-    "124211",
-    "411212",
-    "421112",
-    "421211",
-    "212141",
-    "214121",
-    "412121",
-    "111143",
-    "111341",
-    "131141",
-    "114113",
-    "114311",
-    "411113",
-    "411311",
-    "113141",
-    "114131",
-    "311141",
-    "411131",
+from terminal.scan.code128 import (
+    CHECK_VALUES,
+    DIGIT_PAIRS,
+    START_C,
+    STOP,
+    barcode_length,
+    checksum,
+    pattern,
 )
-START_C, STOP = 105, 106
-_SPECIAL = {START_C: "211232", STOP: "2331112"}
-DIGIT_PAIRS = 100  # set C values 0–99 stand for "00"–"99"
-CHECK_VALUES = 103  # the check symbol is a sum mod 103: any value 0–102
 
 SAMPLES = 4  # samples per module in the resampled profile
 QUIET = 6  # modules of quiet zone modelled on each side
@@ -139,20 +38,6 @@ SLANTS = (-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2)  # module width c
 MIN_CONTRAST = 24.0  # grey levels between quiet zone and bars: less is not a barcode
 MAX_RESIDUAL = 0.16  # accepted fit error, RMS as a share of the bar contrast
 MAX_WORSE_THAN_ENDS = 2.5  # the symbols may fit at most this much worse than the known ends
-
-
-def pattern(value: int) -> np.ndarray:
-    """The modules of one symbol, 1.0 for bar and 0.0 for space."""
-    widths = _SPECIAL.get(value) or _WIDTHS[value]
-    bits = [float(index % 2 == 0) for index, width in enumerate(widths) for _ in range(int(width))]
-    return np.array(bits)
-
-
-def barcode_modules(digits: str) -> np.ndarray:
-    """All modules of `digits` (an even count) in code set C, without quiet zones."""
-    values = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
-    check = (START_C + sum(i * v for i, v in enumerate(values, 1))) % CHECK_VALUES
-    return np.concatenate([pattern(v) for v in (START_C, *values, check, STOP)])
 
 
 _DATA = np.array([pattern(v) for v in range(DIGIT_PAIRS)])  # (100, 11)
@@ -175,7 +60,7 @@ class _Fit:
         self, profile: np.ndarray, left: float, right: float, pairs: int, slant: float = 0.0
     ):
         self.pairs = pairs
-        self.modules = 11 * (pairs + 2) + 13
+        self.modules = barcode_length(pairs)
         self.width = (right - left) / self.modules
         self.extent = (left, right, slant)
         # Where each sample falls: evenly spaced modules, unless the barcode is seen at a slant
@@ -260,7 +145,7 @@ def _extents(profile: np.ndarray) -> list[tuple[float, float]]:
 def _best_ends(profile: np.ndarray, left: float, right: float, pairs: int):
     """(error, fit, sigma, light, depth) of the extent near (left, right) and the blur that fit
     the known ends best, for a barcode of `pairs` digit pairs; None when nothing fits."""
-    width = (right - left) / (11 * (pairs + 2) + 13)
+    width = (right - left) / barcode_length(pairs)
     if not MODULE_PX[0] <= width <= MODULE_PX[1]:
         return None
     fit = _Fit(profile, left, right, pairs)
@@ -330,7 +215,10 @@ def _decode(fit: _Fit, sigma: float, light: float, depth: float) -> tuple[float,
     symbols given the extent, blur and levels: Viterbi over neighbouring pairs."""
     lead = min(3, int(np.ceil(1.5 * sigma)))  # modules of the previous symbol each window sees
     operators = _window_operators(sigma, lead)
-    seen = lambda k: fit.observed[_samples(11 * k - lead, 11 * k + 11 - lead)]  # noqa: E731
+
+    def seen(k: int) -> np.ndarray:  # the observed window of symbol k (the start is 0)
+        return fit.observed[_samples(11 * k - lead, 11 * k + 11 - lead)]
+
     start, stop = pattern(START_C)[None, :], pattern(STOP)
     unknown = _UNKNOWN[None, :]
     levels = (light, depth)
@@ -353,6 +241,6 @@ def _decode(fit: _Fit, sigma: float, light: float, depth: float) -> tuple[float,
     for pointers in reversed(back):
         values.append(int(pointers[values[-1]]))
     values.reverse()
-    valid = (START_C + sum(i * v for i, v in enumerate(values, 1))) % CHECK_VALUES == check
+    valid = checksum(values) == check
     samples = (fit.pairs + 2) * 11 * SAMPLES
     return float(np.sqrt(max(0.0, total[check]) / samples)) / -depth, values, valid

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from terminal.scan.code128 import barcode_modules
 from terminal.scan.decoders import ZxingBackend
-from terminal.scan.numeric_bars import barcode_modules, read_numeric
+from terminal.scan.numeric_bars import read_numeric
 from terminal.scan.pipeline import Pipeline
 from terminal.sim.dataset import counter_frames
 from terminal.ui.codeimage import code128_modules
