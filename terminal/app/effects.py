@@ -23,7 +23,6 @@ from terminal.app.support import (
     FEEDBACK,
     OpenCharge,
     RefundApproved,
-    journal_records,
     new_txn_id,
     platform_declined,
 )
@@ -40,6 +39,7 @@ from terminal.core.session.events import (
 from terminal.core.session.model import TxnEntry
 from terminal.core.session.report import entry_from_record, since_last_close, z_report
 from terminal.ledger.errors import LedgerError
+from terminal.ledger.reader import read_records
 from terminal.sync.errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -197,11 +197,11 @@ class Effects(ChargeEffects, CodeEffects):
         return z_report(entries, close_seq=recorded.record.seq)
 
     def today(self) -> tuple[TxnEntry, ...]:
-        return since_last_close(journal_records(self.ledger.path))
+        return since_last_close(read_records(self.ledger.path))
 
     def _entry(self, txn_id: str) -> TxnEntry | None:
         """A journal record as an entry, through the read-only connection (any thread)."""
-        for record in journal_records(self.ledger.path):
+        for record in read_records(self.ledger.path):
             if record.txn_id == txn_id and record.kind != "close":
                 return entry_from_record(record)
         return None

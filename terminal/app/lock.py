@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
 from terminal.app.errors import AppError
+from terminal.ledger.reader import RUN_LOCK
 
 
 class StateLock:
     """One running terminal per state directory: a second `qr-terminal run` would be a second
     writer of the ledger. An flock on `run.lock`, released by the kernel if the process dies."""
 
-    NAME = "run.lock"
+    NAME = RUN_LOCK  # the journal reader's stopped-terminal read checks the same file
 
     def __init__(self, descriptor: int):
         self.descriptor = descriptor
 
     @classmethod
     def take(cls, state_dir: Path) -> StateLock:
-        import fcntl
-
         path = Path(state_dir) / cls.NAME
         try:
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)

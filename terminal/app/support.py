@@ -1,6 +1,6 @@
 """What the app's effects share: the platform's messages and timings, the app-internal
-events, and small helpers (journal records, a sealed code's key tag, benefit figures, a new
-transaction id, the platform's refusal as an event)."""
+events, and small helpers (a sealed code's key tag, benefit figures, a new transaction id, the
+platform's refusal as an event). The journal is read through terminal/ledger/reader.py."""
 
 from __future__ import annotations
 
@@ -47,7 +47,6 @@ class OpenCharge:
     payload: str
     amount_won: int
     registered: bool = False
-    watching: bool = False
 
 
 def new_txn_id() -> str:
@@ -78,19 +77,6 @@ def sealed_key_name(text: str) -> str:
     except Base45Error:
         return "tag:?"
     return "tag:" + raw[1:5].hex()
-
-
-def journal_records(database) -> list:
-    """Every record of the journal, oldest first, through the ledger's read-only connection
-    (WAL: safe beside the running ledger). Whole journal: a day close keeps the tail short to
-    walk, and the app reads it once at start and at each close."""
-    from terminal.ledger.reader import journal_rows, open_read_only, payload_record
-
-    connection = open_read_only(database)
-    try:
-        return [payload_record(jws) for _, jws, _ in journal_rows(connection)]
-    finally:
-        connection.close()
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,31 @@ def whole_number(low: int, high: int):
         return value
 
     return parse
+
+
+TERMINAL_STOPPED = "--terminal-stopped"
+
+
+def add_terminal_stopped(parser: argparse.ArgumentParser) -> None:
+    """The option of every command that reads the journal (journal export, report)."""
+    parser.add_argument(
+        TERMINAL_STOPPED,
+        action="store_true",
+        help="no terminal writes this database (e.g. a card from a stopped terminal, mounted "
+        "read-only): read its files as they are, creating nothing beside them; refused while "
+        "a terminal holds the directory's run.lock. Needed when the directory is not writable",
+    )
+
+
+def journal_read_error(error: Exception) -> str:
+    """One line for a refused journal read, naming this command line's option where it is the
+    way out (the ledger's messages name no option: the app reads the journal too)."""
+    from terminal.ledger.reader import StateDirectoryReadOnly, TerminalRunning, WalNotReplayable
+
+    advice = {
+        StateDirectoryReadOnly: f" ({TERMINAL_STOPPED})",
+        TerminalRunning: f", or read without {TERMINAL_STOPPED}",
+        WalNotReplayable: f" without {TERMINAL_STOPPED}",
+    }
+    more = next((text for kind, text in advice.items() if isinstance(error, kind)), "")
+    return describe_error(error) + more

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from terminal.cli import EXIT_BAD_INPUT
+from terminal.cli import EXIT_BAD_INPUT, add_terminal_stopped, journal_read_error
 
 
 def _fail(message: str) -> int:
@@ -41,7 +41,7 @@ def _export(args: argparse.Namespace) -> int:
         # First: a damaged database, or one this user cannot read here, is reported before all else.
         db = open_journal(args.db, stopped=args.terminal_stopped)
     except (LedgerError, ExportRefused) as error:
-        return _fail(str(error))
+        return _fail(journal_read_error(error))
     try:
         key = DeviceKey.load(args.key)
     except KeyFileError as error:
@@ -129,17 +129,6 @@ def _verify(args: argparse.Namespace) -> int:
         )
     print(f"{report.records} records, {len(report.problems)} problem(s)", file=sys.stderr)
     return 1 if report.problems else 0
-
-
-def add_terminal_stopped(parser: argparse.ArgumentParser) -> None:
-    """The option of every command that reads the journal (journal export, report)."""
-    parser.add_argument(
-        "--terminal-stopped",
-        action="store_true",
-        help="no terminal writes this database (e.g. a card from a stopped terminal, mounted "
-        "read-only): read its files as they are, creating nothing beside them; refused while "
-        "a terminal holds the directory's run.lock. Needed when the directory is not writable",
-    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:

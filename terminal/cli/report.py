@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from terminal.cli import EXIT_BAD_INPUT
-from terminal.cli.journal import add_terminal_stopped
+from terminal.cli import EXIT_BAD_INPUT, add_terminal_stopped, journal_read_error
 
 COLUMNS = (
     "seq", "txn_id", "time", "kind", "method", "offline", "list_won", "discount_won",
@@ -66,6 +65,7 @@ def row(entry, zone: ZoneInfo) -> dict[str, object]:
 def _report(args: argparse.Namespace) -> int:
     from terminal.config.loader import default_device_file, load_config
     from terminal.core.session.report import z_report
+    from terminal.ledger.errors import LedgerError
     from terminal.ledger.reader import read_records
     from terminal.provision.layout import StateFiles
     from terminal.ui.views_manage import report_lines
@@ -83,7 +83,12 @@ def _report(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_BAD_INPUT
     zone = ZoneInfo(config.locale.timezone)
-    entries = day_entries(read_records(database, stopped=args.terminal_stopped), day, zone)
+    try:
+        records = read_records(database, stopped=args.terminal_stopped)
+    except LedgerError as error:
+        print(f"error: {journal_read_error(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    entries = day_entries(records, day, zone)
     if args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from terminal.app.support import journal_records
 from terminal.core.money import format_won
 from terminal.core.session.model import (
     Approved,
@@ -21,6 +20,7 @@ from terminal.core.session.model import (
     State,
 )
 from terminal.demo.world import MANAGER_PIN, World
+from terminal.ledger.reader import read_records
 from terminal.sim.platform.faults import Fault
 from terminal.ui.screens import render
 
@@ -235,4 +235,4 @@ def platform_holds(world: World) -> set[str]:
 
 
 def journal_holds(world: World) -> set[str]:
-    return {record.txn_id for record in journal_records(world.files.database)}
+    return {record.txn_id for record in read_records(world.files.database)}

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from terminal.ledger.reader import not_writable_because, writable
+from terminal.ledger.reader import read_only_hint, writable
 
 
 class DatabaseUnreadable(Exception):
@@ -40,6 +40,8 @@ def check_database(path: Path) -> LedgerHealth:
     if not path.is_file():
         raise DatabaseUnreadable(f"{path}: no database (the terminal has not started yet?)")
     try:
+        # Not reader.open_read_only: that refuses a damaged file, where the health check must
+        # come back with quick_check's complaint for selftest and diagnostics to show.
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
         raise _unreadable(path, f"cannot open ({error})") from None
@@ -55,9 +57,8 @@ def _unreadable(path: Path, detail: str) -> DatabaseUnreadable:
     if not writable(path.parent):
         # The usual cause: a WAL reader needs -wal and -shm files it may not create here.
         detail = (
-            f"not read: its directory is not writable ({not_writable_because(path.parent)}), "
-            f"and reading beside a running terminal needs SQLite's -wal and -shm files there "
-            f"({detail}); run as the terminal's user, or read a copy"
+            f"not read: {read_only_hint(path.parent)} ({detail}); run as the terminal's user, "
+            "or read a copy"
         )
     return DatabaseUnreadable(f"{path}: {detail}")
 

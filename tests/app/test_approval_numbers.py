@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from terminal.app.support import journal_records
 from terminal.core.session.model import RefundDone
 from terminal.demo.world import MANAGER_PIN
+from terminal.ledger.reader import read_records
 from terminal.ui.slips import slip_for
 
 
@@ -17,7 +17,7 @@ def test_an_online_sale_and_its_refund_carry_and_print_approval_numbers(day):
     day.cpm(9_000)  # a customer code, authorized online
     (sale,) = day.app.state.ctx.today
     assert re.fullmatch(r"[0-9]{8}", sale.approval)
-    record = next(r for r in journal_records(day.world.files.database) if r.txn_id == sale.txn_id)
+    record = next(r for r in read_records(day.world.files.database) if r.txn_id == sale.txn_id)
     assert record.refs["approval"] == sale.approval  # signed into the record
 
     day.app.press("F2", "F4", *MANAGER_PIN, "enter", "clear", "1", "00", "0", "enter")

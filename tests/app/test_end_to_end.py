@@ -11,9 +11,9 @@ import time
 import pytest
 
 from terminal.app.compose import build_app
-from terminal.app.support import journal_records
 from terminal.core.session.model import Approved, Charge, History, RefundDone, ReportView
 from terminal.demo.world import FAKE_DEVICES, MANAGER_PIN, enroll_device
+from terminal.ledger.reader import read_records
 from terminal.sim.live_camera import LiveCamera
 from terminal.sim.platform.faults import Fault
 from terminal.sim.platform.server import PlatformServer
@@ -120,7 +120,7 @@ def test_a_day_against_the_simulator(server, tmp_path):
     finally:
         app.shutdown()
 
-    journal = {r.txn_id for r in journal_records(tmp_path / "state" / "terminal.db")}
+    journal = {r.txn_id for r in read_records(tmp_path / "state" / "terminal.db")}
     held = server.call(
         lambda platform: {
             row[0]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from terminal.app.settings import session_config
-from terminal.app.support import journal_records
 from terminal.config.merchant import barcode_for, price_for, rates_for
 from terminal.core.benefits import price_sale
 from terminal.core.sale_qr import read_sale_qr
 from terminal.core.session.model import Approved, Charge
+from terminal.ledger.reader import read_records
 from tests.app.kit import Kit, kit_config
 
 DISCOUNT = {
@@ -39,7 +39,7 @@ def test_a_discounted_sale_is_priced_by_the_merchants_rates_everywhere(kit):
     kit.camera.show(kit.receipt(charge.charge_id, price.charged_won, charge.payload))
     entry = kit.app.run(until=kit.screen_is(Approved), timeout=20).screen.entry
     assert (entry.amount_won, entry.list_won, entry.discount_won) == (11_975, 12_345, 370)
-    (record,) = journal_records(kit.ledger.path)
+    (record,) = read_records(kit.ledger.path)
     assert (record.amount_won, record.list_won, record.discount_won) == (11_975, 12_345, 370)
 
 

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from terminal.app.compose import build_app
-from terminal.app.support import journal_records
 from terminal.core.session.model import History, ReportView
 from terminal.core.session.stand import Stand, build_stand_qr
+from terminal.ledger.reader import read_records
 from terminal.sim.live_camera import LiveCamera
 from terminal.sim.platform.server import PlatformServer
 from terminal.sim.wallet import InProcessLink, Wallet
@@ -92,7 +92,7 @@ def test_a_payment_to_the_stand_shows_after_the_next_sync(server, tmp_path):
     finally:
         app.shutdown()
 
-    journal = journal_records(tmp_path / "state" / "terminal.db")
+    journal = read_records(tmp_path / "state" / "terminal.db")
     stand_sales = [r for r in journal if r.refs.get("charge_id", "").startswith("STAND-")]
     assert [r.txn_id for r in stand_sales] == [paid.payment_id, second.payment_id]
     cursor = json.loads((tmp_path / "state" / "stand-cursor.json").read_text())["after"]
@@ -120,7 +120,7 @@ def test_a_restarted_app_records_nothing_twice(server, tmp_path):
         assert len(stand_entries(app.state)) == 1 == len(stand_entries(state))
     finally:
         app.shutdown()
-    journal = journal_records(tmp_path / "state" / "terminal.db")
+    journal = read_records(tmp_path / "state" / "terminal.db")
     assert len(journal) == 1
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +50,56 @@ def write_pki(
     cert.write_bytes(ca.issue(key.csr("SERIAL-1"), device, days=days))
     authority.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
     return cert, authority
+
+
+def listing(folder: Path) -> dict[str, str]:
+    """Every file in `folder` with its size and content hash."""
+    return {
+        path.name: f"{path.stat().st_size}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+        for path in sorted(folder.iterdir())
+    }
+
+
+def stopped_terminal(folder: Path, sales: int = 3) -> DeviceKey:
+    """A journal whose terminal shut down cleanly: the database alone, no -wal or -shm, readable
+    by all. Returns the key that signed it."""
+    ledger = open_ledger(folder)
+    for n in range(sales):
+        sale(ledger, 1000 + n, n)
+    ledger.close()
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return ledger.key
+
+
+def pulled_card(card: Path, source: Path, *, with_shm: bool = True) -> tuple[int, DeviceKey]:
+    """What a card pulled from a running terminal holds: the database, its -wal with the newest
+    records (and its -shm), copied while the terminal's ledger is open. Returns the number of
+    records and the key that signed them."""
+    ledger = open_ledger(source)
+    sale(ledger, 1000, 0)
+    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one record in the database file
+    for n in range(1, 4):
+        sale(ledger, 1000 + n, n)  # three more only in the -wal
+    card.mkdir(mode=0o755)
+    for suffix in ("", "-wal", "-shm") if with_shm else ("", "-wal"):
+        shutil.copyfile(source / f"terminal.db{suffix}", card / f"terminal.db{suffix}")
+        (card / f"terminal.db{suffix}").chmod(0o644)
+    ledger.close()
+    return 4, ledger.key
+
+
+def read_only(folder: Path) -> None:
+    """Not writable by 'nobody', nor by its owner when the tests do not run as root."""
+    folder.chmod(0o555)
+
+
+def writable_again(folder: Path) -> None:
+    """Undoes read_only on `folder` and the folders in it, so that a fixture can remove them
+    when the tests do not run as root."""
+    for path in (folder, *folder.iterdir()):
+        if path.is_dir():
+            path.chmod(0o755)
 
 
 def sale(ledger: Ledger, amount: int, n: int = 0, offline: bool = False, token: str | None = None):

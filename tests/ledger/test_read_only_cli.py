@@ -14,8 +14,17 @@ import pytest
 
 from terminal.app.lock import StateLock
 from terminal.cli import build_parser, main
-from tests.ledger.helpers import cli_output_as_nobody, open_ledger, sale, write_pki
-from tests.ledger.test_reader import listing, pulled_card, read_only
+from tests.ledger.helpers import (
+    cli_output_as_nobody,
+    listing,
+    open_ledger,
+    pulled_card,
+    read_only,
+    sale,
+    stopped_terminal,
+    writable_again,
+    write_pki,
+)
 
 # What the commands import when they run: 'nobody' (the technician, when the tests run as
 # root) may not read the interpreter's own library, so everything is loaded here first.
@@ -34,28 +43,16 @@ def card(open_folder, monkeypatch):
     out.mkdir()
     out.chmod(0o777)  # 'nobody' writes the export here
     yield state, out
-    for path in (state, *state.iterdir()):
-        if path.is_dir():
-            path.chmod(0o755)
+    writable_again(state)
 
 
-def with_key(state, ledger_key=None):
+def with_key(state, ledger_key):
     """Saves the journal's key where 'nobody' may read it; returns the key's path."""
     key = state / "key.pem"
     ledger_key.save(key)
     if os.geteuid() == 0:
         os.chown(key, 65534, 65534)
     return key
-
-
-def journal_in(state, sales: int = 3):
-    ledger = open_ledger(state)
-    for n in range(sales):
-        sale(ledger, 1000 + n, n)
-    ledger.close()
-    for path in state.iterdir():
-        path.chmod(0o644)
-    return ledger.key
 
 
 def export_args(state, key, out, *extra):
@@ -65,7 +62,7 @@ def export_args(state, key, out, *extra):
 
 def test_export_from_a_read_only_directory_needs_the_flag_then_verifies(card, capsys):
     state, out = card
-    key_of_journal = journal_in(state)
+    key_of_journal = stopped_terminal(state)
     key = with_key(state, key_of_journal)
     read_only(state)
     before = listing(state)
@@ -88,7 +85,7 @@ def test_export_from_a_read_only_directory_needs_the_flag_then_verifies(card, ca
 
 def test_report_from_a_read_only_directory_needs_the_flag(card):
     state, _ = card
-    journal_in(state)
+    stopped_terminal(state)
     read_only(state)
     before = listing(state)
     code, out, err = cli_output_as_nobody(
@@ -121,7 +118,7 @@ def test_export_of_a_card_whose_wal_cannot_be_replayed_is_refused(card):
 
 def test_export_with_the_flag_is_refused_while_a_terminal_runs_there(card):
     state, out = card
-    key = with_key(state, journal_in(state))
+    key = with_key(state, stopped_terminal(state))
     lock = StateLock.take(state)
     try:
         code, _, err = cli_output_as_nobody(
@@ -185,7 +182,7 @@ def test_a_card_mounted_read_only_is_exported_by_root_with_the_flag(
 ):
     source = open_folder / "state"
     source.mkdir()
-    key_of_journal = journal_in(source)
+    key_of_journal = stopped_terminal(source)
     StateLock.take(source).close()  # the terminal ran here: its run.lock is on the card
     key_of_journal.save(source / "key.pem")
     card = mount_read_only(source)
