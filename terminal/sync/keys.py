@@ -5,13 +5,13 @@ forged key ids cannot make the terminal hammer the platform."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from terminal.signing import JwsError, PlatformKeys, load_jwks
+from terminal.sync.files import WriteFailures, save_quietly
 
 REFRESH_SECONDS = 6 * 3600
 MIN_INTERVAL_SECONDS = 60
@@ -32,6 +32,7 @@ class KeyCache:
         self.refresh_seconds = refresh_seconds
         self.min_interval = min_interval_seconds
         self.keys: dict[str, Any] = {}
+        self.failures = WriteFailures("platform key cache")
         self.platform_keys = PlatformKeys({})
         self.fetched_at: float | None = None  # monotonic time of the last successful refresh
         self.attempted_at: float | None = None
@@ -53,13 +54,20 @@ class KeyCache:
         """Validates a JWKS document, keeps it on disk (atomically) and puts it in force."""
         keys = load_jwks(document)  # JwsError for anything malformed: nothing changes
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
-            os.replace(temporary, self.path)
+            self._save(self.path, document)
         self._install(keys)
         self.fetched_at = now
         self.unknown_wanted = False
+
+    def _save(self, path: Path, document: Mapping[str, Any]) -> None:
+        """Best effort: keys the disk refused (full, read-only) are in force all the same; the
+        cache only spares the next start a fetch, and the next refresh writes it again."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.failures.failed(path, error)
+            return
+        save_quietly(path, json.dumps(document, sort_keys=True), self.failures)
 
     def _install(self, keys: Mapping[str, Any]) -> None:
         with self._changed:

@@ -10,12 +10,15 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from terminal.sync.files import WriteFailures
+
 
 class ParkedList:
     def __init__(self, path: Path | None):
         self.path = path
         self._lock = threading.Lock()
         self._ids: dict[str, str] = {}
+        self.failures = WriteFailures("parked list")
         if path is not None:
             self._ids = dict(read_parked(path))
 
@@ -29,14 +32,25 @@ class ParkedList:
             return
         with self._lock:
             if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as handle:
-                    for txn_id, reason in new.items():
-                        line = {"id": txn_id, "reason": reason, "parked_ms": now_ms}
-                        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                try:
+                    self._append(new, now_ms)
+                except OSError as error:
+                    # A full or read-only disk: the ledger keeps each record 'rejected' with
+                    # its reason; the list catches up at a later pass (a line written twice
+                    # is read once).
+                    self.failures.failed(self.path, error)
+                    return
+                self.failures.succeeded(self.path)
             self._ids.update(new)
+
+    def _append(self, new: Mapping[str, str], now_ms: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            for txn_id, reason in new.items():
+                line = {"id": txn_id, "reason": reason, "parked_ms": now_ms}
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._ids.items())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from terminal.config.loader import ConfigError, cross_check, validate_layer
 from terminal.config.schema import SECTIONS, Config, keys_of
+from terminal.sync.files import WriteFailures, save_quietly
 
 # What the platform may set (openapi.yaml Config); never paths, hardware or the device id.
 PUSHED_SECTIONS = frozenset({"merchant", "benefits", "offline", "qr"})
@@ -98,6 +98,7 @@ class ConfigHolder:
         self._staged: InForce | None = None
         self._lock = threading.Lock()  # stage (sync thread) vs for_sale (app thread)
         self.last_problem: str | None = None
+        self.failures = WriteFailures("pushed configuration")
         if path is not None:
             self._load_last_good(path)
 
@@ -128,9 +129,10 @@ class ConfigHolder:
         if current is not None and version < current:
             raise ConfigError([f"platform config version {version} is older than {current}"])
         if self.path is not None:
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"etag": etag, "config": pushed}), encoding="utf-8")
-            os.replace(temporary, self.path)
+            # Best effort: on a full or read-only disk the push still comes into force; only
+            # the next start falls back to the last one saved (and fetches this one again).
+            text = json.dumps({"etag": etag, "config": pushed})
+            save_quietly(self.path, text, self.failures)
         with self._lock:
             self._staged = InForce(config, version)
             self.etag = etag

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from terminal.sync.answers import StandPayment
+from terminal.sync.files import WriteFailures, save_quietly
 
 log = logging.getLogger(__name__)
 PAGE = 100
@@ -27,6 +27,7 @@ class StandFeed:
         self.path = path
         self.deliver = deliver
         self._lock = threading.Lock()
+        self.failures = WriteFailures("stand cursor")
         self.acknowledged = self._load()
         self.handed = self.acknowledged  # the highest cursor handed to the app this run
 
@@ -81,8 +82,8 @@ class StandFeed:
             self.handed = self.acknowledged
 
     def _save(self, cursor: int) -> None:
-        if self.path is None:
-            return
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps({"after": cursor}), encoding="utf-8")
-        os.replace(temporary, self.path)
+        """Best effort: a cursor the disk refused (full, read-only) only costs a re-fetch after
+        a restart, and the app skips payments it already recorded; the next acknowledgement
+        writes it again."""
+        if self.path is not None:
+            save_quietly(self.path, json.dumps({"after": cursor}), self.failures)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from terminal.sync.files import WriteFailures, save_quietly
 
 HOUR_MS = 3_600_000
 SAVE_EVERY_SECONDS = 5.0  # a change of contact times alone is saved at most this often
@@ -58,35 +59,44 @@ class SyncStatus:
 
 
 class StatusBoard:
-    """Holds the current SyncStatus. Writers replace it whole; readers just read `.current`."""
+    """Holds the current SyncStatus. Writers replace it whole; readers just read `.current`.
+    Saving it never raises: on a full or read-only disk the status stays right in memory (the
+    UI reads that), the failure is logged once, and a later update writes it again."""
 
     def __init__(self, path: Path | None = None):
         self.current = SyncStatus()
         self.path = path  # where `qr-terminal sync status` finds it from another process
         self._lock = threading.Lock()  # the sync thread and the app's contact reports
-        self._saved_at = float("-inf")
+        self._saved_at = float("-inf")  # when a write was last tried
+        self._unsaved = False  # the file is behind `current` (throttled, or a write failed)
+        self.failures = WriteFailures("sync status")
 
     def update(self, **changes) -> SyncStatus:
         with self._lock:
-            new = dataclasses.replace(self.current, **changes)
-            if new != self.current:
-                old, self.current = self.current, new
-                only_times = all(
-                    getattr(old, f.name) == getattr(new, f.name)
+            old = self.current
+            new = dataclasses.replace(old, **changes)
+            important = False
+            if new != old:
+                self.current, self._unsaved = new, True
+                important = any(
+                    getattr(old, f.name) != getattr(new, f.name)
                     for f in dataclasses.fields(SyncStatus)
                     if f.name not in TIMES
                 )
-                if not only_times or time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS:
-                    self._save(new)
+            # A change of contact times alone (or a retry after a failed write) waits for the
+            # throttle: on a full disk that is one failing write per SAVE_EVERY_SECONDS.
+            due = time.monotonic() - self._saved_at >= SAVE_EVERY_SECONDS
+            if self._unsaved and (important or due):
+                self._save(new)
             return new
 
     def _save(self, status: SyncStatus) -> None:
         if self.path is None:
+            self._unsaved = False
             return
         self._saved_at = time.monotonic()
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(dataclasses.asdict(status)), encoding="utf-8")
-        os.replace(temporary, self.path)
+        text = json.dumps(dataclasses.asdict(status))
+        self._unsaved = not save_quietly(self.path, text, self.failures)
 
 
 def load_status(path: Path) -> SyncStatus | None:

@@ -54,6 +54,7 @@ class Uploader:
         self.batch_size = max(1, min(batch_size, MAX_BATCH_RECORDS))
         self.batch_bytes = max(1, min(batch_bytes, MAX_BATCH_BYTES - 1024))
         self.totals = DrainReport()  # since start, including passes a failure cut short
+        self.on_batch: Callable[[], None] | None = None  # the sync thread's heartbeat
 
     def drain(self, max_batches: int | None = None) -> DrainReport:
         """Sends batches until the outbox is empty; a SyncError stops it (rows go back to
@@ -67,6 +68,8 @@ class Uploader:
                 break
             report.add(batch)
             batches += 1
+            if self.on_batch is not None:
+                self.on_batch()  # a long drain is progress, not a stuck thread
         return report
 
     def send_batch(self) -> DrainReport | None:

@@ -30,6 +30,9 @@ from terminal.sync.trusted_time import TrustedClock, new_nonce, verify_signed_ti
 from terminal.sync.upload import DrainReport, Uploader
 
 THREAD_NAME = "sync"
+# How long past its planned wake-up (or its last uploaded batch) the sync thread may go without
+# turning before health() calls it stuck: well beyond a pass's few bounded requests.
+STUCK_SECONDS = 300.0
 log = logging.getLogger(__name__)
 
 
@@ -126,6 +129,11 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._due: dict[str, float] = {}
+        self._reclaim = False  # a pass failed: rows it claimed may be left 'sending'
+        self._last_failure: str | None = None  # the kind already logged with its traceback
+        self.last_turn: float | None = None  # clock.monotonic() when the thread last moved on
+        self._turn_due = float("inf")  # when it should have moved on again at the latest
+        self.uploader.on_batch = self._turned
         self._parked_before = parked_in_database(ledger)
         self.status.update(parked=self.parked_count())
 
@@ -156,17 +164,77 @@ class SyncWorker:
             if not self.status.current.online:
                 self._wake.set()
 
+    def alive(self) -> bool:
+        """The thread was started and has not ended."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def trouble(self) -> str | None:
+        """Why the sync thread needs a restart, for the app's health(): it has ended, or it
+        has not moved on for STUCK_SECONDS past its planned wake-up. None when well (or not
+        started, or stopping)."""
+        thread = self._thread
+        if thread is None or self._stop.is_set():
+            return None
+        if not thread.is_alive():
+            return "the sync thread has stopped: sales are not being sent"
+        now = self.clock.monotonic()
+        if now > self._turn_due and self.last_turn is not None:
+            return f"the sync thread has not moved on for {now - self.last_turn:.0f} s"
+        return None
+
+    def _turned(self, then_within: float = 0.0) -> None:
+        """Heartbeat: the thread moved on and will again within `then_within` seconds."""
+        self.last_turn = self.clock.monotonic()
+        self._turn_due = self.last_turn + then_within + STUCK_SECONDS
+
     def _run(self) -> None:
+        """Passes until stopped. Nothing a pass raises ends the thread: a failure is logged,
+        shown, and followed by a backoff, and the handlers themselves do no I/O that can
+        raise (the status board never raises)."""
         while not self._stop.is_set():
+            self._turned()
             try:
                 delay, watch = self.cycle()
-            except Exception as error:  # a bug: logged with its traceback, and we keep going
-                log.exception("sync pass failed")
-                self.status.update(problem=f"internal error: {type(error).__name__}: {error}")
-                delay, watch = self.backoff.next_delay(), False
+            except Exception as error:
+                delay, watch = self._pass_failed(error), False
             if self._stop.is_set():
                 break
+            self._turned(delay)
+            self._rest(delay, watch)
+
+    def _pass_failed(self, error: Exception) -> float:
+        """After an unexpected failure (a bug, a disk that refuses writes): log it once per
+        kind, show it, and back off. Never raises."""
+        self._reclaim = True
+        delay = self.backoff.next_delay()
+        try:
+            kind = f"{type(error).__name__}: {error}"
+            if kind != self._last_failure:  # a disk that stays full: one traceback, not many
+                self._last_failure = kind
+                log.exception("sync pass failed (retrying with backoff)")
+            else:
+                log.debug("sync pass failed again: %s", kind)
+            self.status.update(problem=f"internal error: {kind}")
+        except Exception:  # the handler's own failure must not end the thread either
+            with contextlib.suppress(Exception):
+                log.error("sync pass failure could not be reported", exc_info=True)
+        return delay
+
+    def _recovered(self) -> None:
+        if self._last_failure is not None:
+            log.info("sync pass succeeded again after: %s", self._last_failure)
+            self._last_failure = None
+
+    def _rest(self, delay: float, watch: bool) -> None:
+        """`_wait`, guarded: a failing wait (a probe's bug) still waits `delay` on the clock."""
+        try:
             self._wait(delay, watch)
+        except Exception:
+            with contextlib.suppress(Exception):
+                log.exception("sync wait failed")
+            self.clock.wait(self._wake, delay)
+            self._wake.clear()
 
     def _wait(self, delay: float, watch: bool) -> None:
         """Waits `delay`; when watching, probes the network every probe_seconds and returns as
@@ -191,6 +259,11 @@ class SyncWorker:
             with contextlib.suppress(LedgerError):
                 self.trusted.refresh_trust()  # NTP may have synced without the platform
         try:
+            if self._reclaim:
+                # A failed pass (a full disk refusing a settle) can leave claimed rows
+                # 'sending'; only this thread claims, so between passes none is in flight.
+                self.ledger.reclaim_stuck()
+                self._reclaim = False
             try:
                 self.uploader.drain()
             finally:
@@ -210,9 +283,11 @@ class SyncWorker:
             self._failed(error, online=True)
             return self.backoff.next_delay(), False
         except LedgerError as error:
-            self.status.update(problem=f"ledger: {error}")
+            self._reclaim = True
+            self.status.update(problem=f"ledger: {error}")  # never raises (StatusBoard)
             return self.backoff.next_delay(), False
         self.backoff.reset()
+        self._recovered()
         now = self.clock.wall_ms()
         self._publish(
             online=True,
