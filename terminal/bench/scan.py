@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from terminal.scan.backoff import RepairBackoff
 from terminal.scan.decoders import FORMATS, OpencvBackend, ZbarBackend, ZxingBackend
 from terminal.scan.fusion import Fusion
 from terminal.scan.pipeline import Pipeline
@@ -190,18 +191,29 @@ def hold_contestants() -> dict[str, Callable[[], Callable]]:
     """Per hold, a fresh frame → codes function (fusion remembers the frames of one hold)."""
     zxing, pipeline = ZxingBackend(FORMATS), Pipeline()
 
-    def through(fusion: Fusion) -> Callable[[], Callable]:
+    def through(fusion: Fusion, backoff: bool = False) -> Callable[[], Callable]:
         def start() -> Callable:
             fusion.reset()
-            return lambda gray: fusion.update(gray, pipeline.decode(gray))
+            if not backoff:
+                return lambda gray: fusion.update(gray, pipeline.decode(gray))
+            spots = RepairBackoff()
+
+            def decode(gray):
+                result = pipeline.decode(gray, spots.allows)
+                spots.update(result)
+                return fusion.update(gray, result)
+
+            return decode
 
         return start
 
     return {
         "zxing-cpp": lambda: zxing.decode,
         "pipeline": lambda: lambda gray: pipeline.decode(gray).codes,
-        # The scan worker's default: Code128 reads confirmed, no averaging.
         "+confirm": through(Fusion(average=False)),
+        # The scan worker's default: Code128 reads confirmed, repairs backed off at a spot
+        # that keeps failing, no averaging.
+        "+confirm+backoff": through(Fusion(average=False), backoff=True),
         "+confirm+fusion": through(Fusion()),
     }
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -86,9 +86,10 @@ class PipelineStats:
     """What the pipeline did with one frame: which step read it and what it cost."""
 
     step: str = "none"  # first, or a repair in REPAIR_GATES, or none
-    gated: bool = False  # the repairs ran
+    gated: bool = False  # the gate opened: the repairs ran unless held back
+    held_back: bool = False  # the caller's back-off kept the repairs from running
     gate_score: float = 0.0
-    centre: tuple[int, int] | None = None  # where the repairs looked (frame pixels), if they ran
+    centre: tuple[int, int] | None = None  # where the repairs look (frame pixels), if gated
     ms: float = 0.0
 
 
@@ -263,7 +264,11 @@ class Pipeline:
         fallback = [disc_kernel(r) for r in FALLBACK_RADII]
         return self._mirrored(area, [lambda m: deconvolved(m, fallback, FALLBACK_NOISE)])
 
-    def decode(self, frame: np.ndarray) -> ScanResult:
+    def decode(
+        self, frame: np.ndarray, may_repair: Callable[[tuple[int, int]], bool] | None = None
+    ) -> ScanResult:
+        """The codes in `frame`. `may_repair(centre)`, when given, is asked before the repairs
+        run at `centre` (terminal/scan/backoff.py: a spot that keeps failing is left alone)."""
         started = time.perf_counter()
         gray = _gray(frame)
         stats = PipelineStats()
@@ -277,7 +282,9 @@ class Pipeline:
                 stats.gate_score, centre = gate(gray)
             if stats.gate_score >= self.gate_threshold:
                 stats.gated, stats.centre = True, centre
-                for step, attempt in self._repairs(gray, centre, stats.gate_score):
+                stats.held_back = may_repair is not None and not may_repair(centre)
+                repairs = () if stats.held_back else self._repairs(gray, centre, stats.gate_score)
+                for step, attempt in repairs:
                     codes = attempt()
                     if codes:
                         stats.step = step

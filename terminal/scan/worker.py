@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from terminal.hw.camera import Camera, CameraError, Frame
+from terminal.scan.backoff import RepairBackoff
 from terminal.scan.decoders import FORMATS, Decoded
 from terminal.scan.fusion import Fusion
 from terminal.scan.holds import HoldTracker
@@ -58,7 +59,9 @@ class ScanWorker:
     holds back a Code128 read until ZBar or a second frame agrees; with `fuse`, it also reads
     codes held over several unread frames from their aligned mean. Fusing is off by default:
     on the fresh holds of `scripts/bench scan` (seed 3) it read no hold that single frames did
-    not, and cost 0.3× zxing-cpp's time more per frame of held screens with no code.
+    not, and cost 0.3× zxing-cpp's time more per frame of held screens with no code. With
+    `backoff` (on by default), a spot whose repairs keep failing is repaired only now and then
+    (terminal/scan/backoff.py): a code-like screen with no code held in view stays cheap.
     """
 
     def __init__(
@@ -68,9 +71,11 @@ class ScanWorker:
         max_fps: int,
         hold_release_ms: int,
         fuse: bool = False,
+        backoff: bool = True,
     ):
         self.camera, self.pipeline = camera, pipeline
         self.fusion = _fusion(pipeline, fuse)
+        self.backoff = RepairBackoff() if backoff else None
         self.min_interval = 1.0 / max_fps
         self.holds = HoldTracker(hold_release_ms)
         self.events: queue.Queue[ScanEvent] = queue.Queue()
@@ -123,7 +128,11 @@ class ScanWorker:
 
     def _decode(self, frame: Frame) -> None:
         try:
-            result = self.pipeline.decode(frame.gray)
+            if self.backoff is None:
+                result = self.pipeline.decode(frame.gray)
+            else:
+                result = self.pipeline.decode(frame.gray, self.backoff.allows)
+                self.backoff.update(result)
             codes = result.codes
             if self.fusion is not None:
                 codes = self.fusion.update(frame.gray, result)

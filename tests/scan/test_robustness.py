@@ -95,11 +95,11 @@ class FailsOnSomeFrames:
     def __init__(self, failing: set[int]):
         self.pipeline, self.failing, self.calls = Pipeline(), failing, 0
 
-    def decode(self, gray):
+    def decode(self, gray, may_repair=None):
         self.calls += 1
         if self.calls in self.failing:
             raise ValueError("zxing choked\non this frame")
-        return self.pipeline.decode(gray)
+        return self.pipeline.decode(gray, may_repair)
 
 
 def test_worker_reports_pipeline_failures_and_keeps_scanning():
