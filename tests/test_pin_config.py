@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
 import sys
 
 import pytest
@@ -78,15 +80,19 @@ WEAK = hash_pin("1234", SALT, ln=4, r=1).text()
     [
         (hashlib.sha256(b"1234").hexdigest(), "not a PIN hash"),  # the old value, new key
         (WEAK, "MiB per guess"),
-        (WEAK.replace("ln=4,r=1", "ln=18,r=8"), "more work"),  # would hang the counter
+        (WEAK.replace("ln=4,r=1,p=1", "ln=14,r=8,p=3"), "more work"),  # would hang the counter
+        (WEAK.replace("ln=4,r=1", "ln=15,r=8"), "more memory"),
+        (WEAK.replace("ln=4,r=1", "ln=16,r=1"), "not valid scrypt"),  # crashed every PIN Enter
+        ("5831$" + WEAK, "unknown hash scheme"),  # a PIN typed in by mistake is not quoted
         (WEAK.replace("scrypt", "argon2"), "unknown hash scheme"),
         (WEAK + " ", "not a PIN hash"),
     ],
 )
 def test_an_unusable_hash_is_refused_at_load_without_showing_it(config_dir, value, says):
     said = problems_of(config_dir, {"QR_TERMINAL__COUNTER__TECHNICIAN_PIN_HASH": value})
-    assert says in said and "qr-terminal config pin-hash" in said
+    assert says in said and said.count("qr-terminal config pin-hash") == 1
     assert "(hidden)" in said and value.split("$")[-1] not in said and value not in said
+    assert "5831" not in said
 
 
 def test_an_empty_pin_hash_keeps_the_action_locked_and_loads(config_dir):
@@ -162,4 +168,83 @@ def test_pin_hash_with_stdin_closed_says_so(monkeypatch, capsys):
     assert main(["config", "pin-hash"]) == 2
     assert capsys.readouterr().err == (
         "error: stdin: closed; pipe the PIN's 4-8 digits, or run it in a terminal\n"
+    )
+
+
+# --- config pin-hash at the edges (hostile review 2 L7): one line, exit 2, the PIN never shown
+
+
+def pin_hash_process(stdin, stdout=subprocess.PIPE, **more) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "terminal.cli", "config", "pin-hash"],
+        stdin=stdin,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        **more,
+    )
+
+
+def test_pin_hash_answers_at_the_end_of_the_line_not_of_stdin():
+    """`(echo 1234; sleep 60) | qr-terminal config pin-hash` waited for the whole minute."""
+    process = pin_hash_process(subprocess.PIPE)
+    try:
+        process.stdin.write(b"4821\n")
+        process.stdin.flush()  # and stdin stays open
+        assert process.wait(timeout=30) == 0
+        assert pin_matches("4821", process.stdout.read().decode().strip())
+    finally:
+        process.kill()
+        process.communicate()
+
+
+@pytest.mark.parametrize(
+    "where, says",
+    [
+        ("/dev/full", "error: stdout: the hash was not written (No space left on device)"),
+        ("closed", "error: stdout: closed; run it with stdout to a terminal or a file"),
+    ],
+)
+def test_a_hash_that_cannot_be_handed_over_is_one_line(where, says):
+    if where == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    if where == "closed":  # `>&-`: the child starts without a file descriptor 1
+        process = pin_hash_process(
+            subprocess.PIPE, stdout=subprocess.DEVNULL, preexec_fn=lambda: os.close(1)
+        )
+    else:
+        with open(where, "wb") as full:
+            process = pin_hash_process(subprocess.PIPE, stdout=full)
+    _, err = process.communicate(b"4821\n", timeout=30)
+    assert process.returncode == 2 and err.decode() == says + "\n"
+
+
+def test_a_stdin_that_cannot_be_read_is_one_line(tmp_path):
+    with open(tmp_path / "out", "wb") as write_only:  # `0>file`
+        process = pin_hash_process(write_only)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert err.decode() == (
+        "error: stdin: cannot be read (Bad file descriptor); pipe the PIN's 4-8 digits\n"
+    )
+
+
+def test_a_pin_on_the_command_line_is_refused_without_showing_it(capsys):
+    assert main(["config", "pin-hash", "5831"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.splitlines()) == 1 and "5831" not in out.err
+    assert "shell history" in out.err
+
+
+def test_non_utf8_typed_at_the_prompt_is_one_line(monkeypatch, capsys):
+    import getpass
+
+    def ask(prompt):
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b""), "utf-8"))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(getpass, "getpass", ask)
+    assert main(["config", "pin-hash"]) == 2
+    assert (
+        capsys.readouterr().err == "error: PIN prompt: not UTF-8 text; type the PIN's 4-8 digits\n"
     )

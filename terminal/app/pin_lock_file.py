@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 
 from terminal.core.session.model import SessionConfig
@@ -30,6 +31,7 @@ NAME = "pin-lock.json"
 VERSION = 1
 _MAX_BYTES = 4096  # what is saved is under 100 bytes; anything bigger is not ours
 _MAX_VALUE = 10**12  # failures and milliseconds: far past anything real, yet bounded
+_KEYS = tuple(field.name for field in fields(SavedPinLock))  # the JSON object's keys
 
 
 class PinLockFile:
@@ -57,9 +59,7 @@ class PinLockFile:
         """Writes `kept` when it differs from what the file holds."""
         if kept in (self._written, self._refused):
             return  # unchanged, or already tried: one log line per value, not one per Tick
-        text = json.dumps(
-            {"version": VERSION, "failures": kept.failures, "remaining_ms": kept.remaining_ms}
-        )
+        text = json.dumps({"version": VERSION, **{key: getattr(kept, key) for key in _KEYS}})
         try:
             _write_atomically(self.path, text.encode("ascii"))
         except OSError as error:
@@ -85,7 +85,7 @@ def _parse(data: bytes) -> SavedPinLock:
     if not isinstance(saved, dict) or saved.get("version") != VERSION:
         raise ValueError(f"not a version {VERSION} saved PIN lock")
     values = []
-    for key in ("failures", "remaining_ms"):
+    for key in _KEYS:
         value = saved.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_VALUE:
             raise ValueError(f"{key} is {value!r}, not a whole number 0-{_MAX_VALUE}")

@@ -4,6 +4,7 @@ the stored hash of a manager or technician PIN."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,10 @@ MAX_PIN_INPUT = 64  # bytes read from stdin: a PIN and its newline, with room to
 
 class PinInputError(ValueError):
     """The PIN given to `config pin-hash` cannot be used; the message names the input."""
+
+
+class HashNotWritten(ValueError):
+    """`config pin-hash` could not hand the hash over on stdout; the message says why."""
 
 
 def _config_show(args: argparse.Namespace) -> int:
@@ -47,7 +52,13 @@ def _config_check(args: argparse.Namespace) -> int:
 def _pin_from_stdin() -> str:
     if sys.stdin is None:  # started with stdin closed (`<&-`)
         raise PinInputError("stdin: closed; pipe the PIN's 4-8 digits, or run it in a terminal")
-    data = sys.stdin.buffer.read(MAX_PIN_INPUT + 1)
+    try:
+        data = _first_line(sys.stdin.buffer)
+    except OSError as error:  # e.g. a stdin opened only for writing (`0>file`)
+        reason = error.strerror or type(error).__name__
+        raise PinInputError(
+            f"stdin: cannot be read ({reason}); pipe the PIN's 4-8 digits"
+        ) from None
     if len(data) > MAX_PIN_INPUT:
         raise PinInputError(f"stdin: over {MAX_PIN_INPUT} bytes is not a PIN; pipe 4-8 digits")
     try:
@@ -60,6 +71,19 @@ def _pin_from_stdin() -> str:
     return pin
 
 
+def _first_line(stream) -> bytes:
+    """What stdin holds up to its first newline, its end or MAX_PIN_INPUT + 1 bytes, with what
+    came along with that newline: `(echo 1234; sleep 60) | ...` answers at the newline, not
+    at the end of stdin, and a second line sent with the first is still seen and refused."""
+    data = b""
+    while b"\n" not in data and len(data) <= MAX_PIN_INPUT:
+        chunk = stream.read1(MAX_PIN_INPUT + 1 - len(data))  # what is there: waits only if none
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _pin_from_terminal() -> str:
     import getpass
 
@@ -68,6 +92,8 @@ def _pin_from_terminal() -> str:
         again = getpass.getpass("PIN again: ")
     except EOFError:
         raise PinInputError("PIN prompt: nothing typed; type the PIN's 4-8 digits") from None
+    except UnicodeDecodeError:
+        raise PinInputError("PIN prompt: not UTF-8 text; type the PIN's 4-8 digits") from None
     if pin != again:
         raise PinInputError("PIN prompt: the two PINs differ; run it again")
     return pin
@@ -77,6 +103,13 @@ def _config_pin_hash(args: argparse.Namespace) -> int:
     from terminal.config.pins import make_pin_hash
     from terminal.core.pin import BadPin
 
+    if args.pin:  # never echoed: it is a secret, and already in the shell's history
+        raise PinInputError(
+            "config pin-hash: takes no PIN argument (it would stay in the shell history); "
+            "type it at the prompt or pipe it in"
+        )
+    if sys.stdout is None:  # started with stdout closed (`>&-`): the hash would go nowhere
+        raise HashNotWritten("stdout: closed; run it with stdout to a terminal or a file")
     interactive = sys.stdin is not None and sys.stdin.isatty()
     pin = _pin_from_terminal() if interactive else _pin_from_stdin()
     try:
@@ -84,7 +117,7 @@ def _config_pin_hash(args: argparse.Namespace) -> int:
     except BadPin as error:
         source = "PIN prompt" if interactive else "stdin"
         raise PinInputError(f"{source}: {error}") from None
-    print(stored)
+    _write_hash(stored)
     if interactive:
         print(
             'put it in the device file\'s [counter] section as manager_pin_hash = "..." '
@@ -92,6 +125,19 @@ def _config_pin_hash(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _write_hash(stored: str) -> None:
+    try:
+        sys.stdout.write(stored + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): main stops quietly
+    except OSError as error:  # e.g. stdout on a full disk or /dev/full
+        # Drop what is buffered, so that exiting does not fail to flush it a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = error.strerror or type(error).__name__
+        raise HashNotWritten(f"stdout: the hash was not written ({reason})") from None
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -113,4 +159,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Reads a 4-8 digit PIN (typed twice without echo, or one line on stdin) "
         "and prints its scrypt hash for the device file. Nothing is written.",
     )
+    # Caught to refuse it without echoing it (argparse would print the PIN back with usage).
+    pin_hash.add_argument("pin", nargs="*", help=argparse.SUPPRESS)
     pin_hash.set_defaults(handler=_config_pin_hash)

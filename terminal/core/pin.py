@@ -6,8 +6,10 @@ Why scrypt: a 4-8 digit PIN has at most 10^8 values, so the hash must be slow an
 (a stolen configuration should not give the PIN back in microseconds as an unsalted SHA-256
 did), yet a Raspberry Pi Zero 2 W must check a typed PIN well within a second. The defaults
 (N = 2^14, r = 8, p = 1: 16 MiB) take about 35 ms on a laptop core and about ten times that
-on a Zero 2 W core. The parser caps the work at twice that, so no configuration can make the
-counter hang on a PIN check.
+on a Zero 2 W core. The parser caps the memory at the default's and the work at twice the
+default's (measured: no allowed hash takes over about twice the default's time), so no
+configuration can make the counter hang on a PIN check; and it refuses what scrypt itself
+refuses (N of 2^(16·r) or more), so no stored hash can make a PIN check raise.
 """
 
 from __future__ import annotations
@@ -24,18 +26,18 @@ SCHEME = "scrypt"
 DEFAULT_LN, DEFAULT_R, DEFAULT_P = 14, 8, 1
 SALT_MIN_BYTES, SALT_MAX_BYTES = 16, 64
 HASH_BYTES = 32
-# Work is N·r·p (scrypt's time grows with it; its memory with N·r). The cap keeps one check on
-# a Zero 2 W under about 0.7 s; the floor (for hashes a configuration may hold) keeps at least
-# 8 MiB of memory per guess, half the default.
+# Work is N·r·p, memory 128·N·r bytes. A large N is slower than its work says (memory latency:
+# ln=17,r=2 took 4x the default's time for 2x its work), so memory is capped at the default's
+# 16 MiB as well as work at twice the default's: one check on a Zero 2 W stays under about
+# 0.7 s. The floor (for hashes a configuration may hold) keeps at least 8 MiB per guess.
 MAX_WORK = 2 * (1 << DEFAULT_LN) * DEFAULT_R * DEFAULT_P
-MIN_MEMORY_WORK = (1 << DEFAULT_LN) * DEFAULT_R // 2
-# Sanity bounds on each number, checked before the work cap and the memory floor, which are
-# what really limit a hash (ln is at most 18 under the cap even with r = p = 1).
-MAX_LN, MAX_R, MAX_P = MAX_WORK.bit_length() - 1, 32, 16
-# scrypt needs 128·N·r bytes: 32 MiB at the cap, plus a little of its own. OpenSSL refuses
-# anything over its 32 MiB default, so maxmem is raised past it; 64 MiB leaves room for the
-# overhead and still bounds the memory one check may take.
-_MAXMEM = 64 * 1024 * 1024
+MAX_MEMORY_WORK = (1 << DEFAULT_LN) * DEFAULT_R
+MIN_MEMORY_WORK = MAX_MEMORY_WORK // 2
+# Sanity bounds on each number, checked first; the caps above are what really limit a hash.
+MAX_LN, MAX_R, MAX_P = MAX_MEMORY_WORK.bit_length() - 1, 32, 16
+# OpenSSL's own memory limit for scrypt, given explicitly: the capped 16 MiB plus scrypt's
+# small extra (128·r·p bytes) fits with room to spare.
+_MAXMEM = 32 * 1024 * 1024
 
 _FORMAT = re.compile(
     r"scrypt\$ln=([1-9][0-9]?),r=([1-9][0-9]?),p=([1-9][0-9]?)"
@@ -105,9 +107,9 @@ def parse_pin_hash(text: str) -> PinHash:
         raise PinHashError(f"a PIN hash is text, not {type(text).__name__}")
     match = _FORMAT.fullmatch(text)
     if match is None:
-        scheme = text.split("$", 1)[0][:16]
-        if "$" in text and scheme != SCHEME:
-            raise PinHashError(f"unknown hash scheme {scheme!r}; expected {FORMAT_TEXT}")
+        # The value is secret (it may even be a PIN typed in by mistake): never quote it.
+        if "$" in text and text.split("$", 1)[0] != SCHEME:
+            raise PinHashError(f"unknown hash scheme (not {SCHEME}); expected {FORMAT_TEXT}")
         raise PinHashError(f"not a PIN hash; expected {FORMAT_TEXT}")
     ln, r, p = (int(match.group(i)) for i in (1, 2, 3))
     try:
@@ -138,9 +140,11 @@ def pin_matches(typed: str, stored: str) -> bool:
     try:
         expected = parse_pin_hash(stored)
         check_pin(typed)
+        # The parser refuses what scrypt refuses; should a library refuse more, fail closed
+        # rather than take the counter down.
+        actual = derive(typed, expected.salt, expected.ln, expected.r, expected.p)
     except ValueError:
         return False
-    actual = derive(typed, expected.salt, expected.ln, expected.r, expected.p)
     return hmac.compare_digest(actual, expected.digest)
 
 
@@ -149,10 +153,17 @@ def _check_params(ln: int, r: int, p: int, salt: bytes) -> None:
         raise PinHashError(
             f"ln={ln},r={r},p={p} is outside ln 1-{MAX_LN}, r 1-{MAX_R}, p 1-{MAX_P}"
         )
+    if ln >= 16 * r:  # RFC 7914: N < 2^(128·r/8); OpenSSL refuses the rest at check time
+        raise PinHashError(f"ln={ln},r={r},p={p} is not valid scrypt (N must be below 2^(16·r))")
+    if (1 << ln) * r > MAX_MEMORY_WORK:
+        raise PinHashError(
+            f"ln={ln},r={r},p={p} needs more memory than a PIN check may take (N·r at most "
+            f"2^{MAX_MEMORY_WORK.bit_length() - 1}, {MAX_MEMORY_WORK * 128 >> 20} MiB)"
+        )
     if (1 << ln) * r * p > MAX_WORK:
         raise PinHashError(
             f"ln={ln},r={r},p={p} is more work than a PIN check may take (N·r·p at most "
-            f"2^{MAX_WORK.bit_length() - 1}); make it with the defaults"
+            f"2^{MAX_WORK.bit_length() - 1})"
         )
     if not SALT_MIN_BYTES <= len(salt) <= SALT_MAX_BYTES:
         raise PinHashError(

@@ -131,7 +131,7 @@ def sample_states() -> dict[str, State]:
         "notice-expired": (Notice("QR 유효시간이 지났습니다", expired), ctx),
         "history": (History(cursor=2, note="영수증을 다시 출력합니다"), ctx),
         "history-empty": (History(), replace(ctx, today=())),
-        "pin": (PinEntry("refund", "123", sale.txn_id), replace(ctx, pin_failures=2)),
+        "pin": (PinEntry("refund", "123", sale.txn_id), replace(ctx, manager_pin_failures=2)),
         "pin-tech": (PinEntry("tech"), bad),
         "refund-amount": (
             RefundAmount(sale, sale.amount_won, "1235000", "환불 가능 금액은 1,235,000원입니다"),

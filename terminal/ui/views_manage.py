@@ -90,10 +90,10 @@ def view_pin(p: Painter, box: Box, state: State) -> None:
     title, dots, message = rows(inset(box, u), 3, 4, 3)
     p.text(PIN_TITLES[screen.purpose], title, int(u * 1.5), p.theme.ink, "center")
     p.text("●" * len(screen.typed) or "PIN을 입력하세요", dots, u * 2, p.theme.primary, "center")
-    ctx = state.ctx
-    if ctx.pin_failures:  # from the one count that also decides the lock
-        wait = pinlock.wait_text(pinlock.next_lock_ms(ctx))
-        warning = f"{pinlock.tries_left(ctx)}번 더 틀리면 {wait} 동안 잠깁니다"
+    ctx, pin = state.ctx, pinlock.pin_for(screen.purpose)
+    if pinlock.failures(ctx, pin):  # this PIN's count, the one that also decides the lock
+        wait = pinlock.wait_text(pinlock.next_lock_ms(ctx, pin))
+        warning = f"{pinlock.tries_left(ctx, pin)}번 더 틀리면 {wait} 동안 잠깁니다"
         p.paragraph(warning, message, u, p.theme.error, "center")
 
 

@@ -36,7 +36,7 @@ def three_wrong_pins(kit: Kit) -> None:
     kit.app.press("F3")
     for _ in range(2):
         kit.app.press(*WRONG, "enter")
-    kit.app.run(until=lambda s: isinstance(s.screen, PinEntry) and s.ctx.pin_failures == 2)
+    kit.app.run(until=lambda s: isinstance(s.screen, PinEntry) and s.ctx.manager_pin_failures == 2)
     kit.app.press(*WRONG, "enter")
     kit.app.run(until=locked, timeout=10)
 
@@ -64,15 +64,20 @@ def test_wrong_pins_then_a_restart_and_the_lock_still_holds(tmp_path):
     kit = started(state_dir)
     try:
         kit.app.press("F3", *WRONG, "enter", "cancel")
-        kit.app.run(until=lambda s: isinstance(s.screen, Home) and s.ctx.pin_failures == 1)
+        kit.app.run(until=lambda s: isinstance(s.screen, Home) and s.ctx.manager_pin_failures == 1)
     finally:
         kit.app.shutdown()
     saved = json.loads((state_dir / NAME).read_text())
-    assert (saved["failures"], saved["remaining_ms"]) == (1, 0)
+    assert saved == {
+        "version": 1,
+        "manager_failures": 1,
+        "technician_failures": 0,
+        "remaining_ms": 0,
+    }
 
     kit = started(state_dir)  # the count comes back: two more wrong PINs lock
     try:
-        assert kit.app.state.ctx.pin_failures == 1
+        assert kit.app.state.ctx.manager_pin_failures == 1
         kit.app.press("F3", *WRONG, "enter", *WRONG, "enter")
         kit.app.run(until=locked, timeout=10)
     finally:
@@ -99,7 +104,7 @@ def test_a_power_cut_during_a_lock_leaves_it_locked(tmp_path):
         kit.app.shutdown()
     kit = started(booted_dir)
     try:
-        assert kit.app.state.ctx.pin_failures == 3
+        assert kit.app.state.ctx.manager_pin_failures == 3
         assert refused_while_locked(try_the_right_pin(kit))
     finally:
         kit.app.shutdown()
@@ -125,9 +130,11 @@ CONFIG = SessionConfig()
 
 def test_no_file_is_no_lock_and_a_kept_lock_reads_back(tmp_path):
     assert PinLockFile(tmp_path).load(CONFIG) == SavedPinLock()
-    PinLockFile(tmp_path).keep(SavedPinLock(6, 60_000))
-    assert PinLockFile(tmp_path).load(CONFIG) == SavedPinLock(6, 60_000)
+    PinLockFile(tmp_path).keep(SavedPinLock(6, 2, 60_000))
+    assert PinLockFile(tmp_path).load(CONFIG) == SavedPinLock(6, 2, 60_000)
     assert [p.name for p in tmp_path.iterdir()] == [NAME]  # no temporary file left behind
+    (tmp_path / NAME).write_text(json.dumps(GOOD))
+    assert PinLockFile(tmp_path).load(CONFIG) == SavedPinLock()
 
 
 def test_it_is_written_only_when_it_changes(tmp_path):
@@ -135,12 +142,23 @@ def test_it_is_written_only_when_it_changes(tmp_path):
     pins.load(CONFIG)
     pins.keep(SavedPinLock())  # what the missing file means already: nothing to write
     assert not (tmp_path / NAME).exists()
-    pins.keep(SavedPinLock(1, 0))
+    pins.keep(SavedPinLock(1, 0, 0))
     inode = (tmp_path / NAME).stat().st_ino
-    pins.keep(SavedPinLock(1, 0))
+    pins.keep(SavedPinLock(1, 0, 0))
     assert (tmp_path / NAME).stat().st_ino == inode  # each write is a new file renamed in
-    pins.keep(SavedPinLock(2, 0))
+    pins.keep(SavedPinLock(0, 1, 0))
     assert (tmp_path / NAME).stat().st_ino != inode
+
+
+GOOD = {"version": 1, "manager_failures": 0, "technician_failures": 0, "remaining_ms": 0}
+BAD_VALUES = [
+    {"version": 2},
+    {"manager_failures": -1},
+    {"manager_failures": True},
+    {"technician_failures": "1"},
+    {"remaining_ms": 1.5},
+    {"remaining_ms": 10**13},
+]
 
 
 @pytest.mark.parametrize(
@@ -150,12 +168,8 @@ def test_it_is_written_only_when_it_changes(tmp_path):
         b"{",
         b"\xff\xfe",
         b"[]",
-        b'{"version": 2, "failures": 0, "remaining_ms": 0}',
-        b'{"version": 1, "failures": -1, "remaining_ms": 0}',
-        b'{"version": 1, "failures": true, "remaining_ms": 0}',
-        b'{"version": 1, "failures": 0, "remaining_ms": 1.5}',
-        b'{"version": 1, "failures": 0}',
-        b'{"version": 1, "failures": 0, "remaining_ms": 10000000000000}',
+        *(json.dumps({**GOOD, **change}).encode() for change in BAD_VALUES),
+        json.dumps({key: value for key, value in GOOD.items() if key != "remaining_ms"}).encode(),
         b" " * 5000,
     ],
 )
@@ -164,7 +178,7 @@ def test_a_file_that_cannot_be_read_is_a_lock_and_is_repaired(tmp_path, caplog, 
     pins = PinLockFile(tmp_path)
     with caplog.at_level(logging.ERROR):
         kept = pins.load(CONFIG)
-    assert kept == SavedPinLock.unknown(CONFIG) == SavedPinLock(3, 30_000)
+    assert kept == SavedPinLock.unknown(CONFIG) == SavedPinLock(3, 3, 30_000)
     assert NAME in caplog.text and "starts locked" in caplog.text
     pins.keep(kept)  # the session saves its first state: the file is whole again
     assert PinLockFile(tmp_path).load(CONFIG) == kept
@@ -174,6 +188,6 @@ def test_a_directory_it_cannot_write_is_logged_once_per_value(tmp_path, caplog):
     pins = PinLockFile(tmp_path / "gone")
     with caplog.at_level(logging.ERROR):
         for _ in range(5):  # the app calls keep after every event, four Ticks a second
-            pins.keep(SavedPinLock(1, 0))
-        pins.keep(SavedPinLock(2, 0))
+            pins.keep(SavedPinLock(1, 0, 0))
+        pins.keep(SavedPinLock(2, 0, 0))
     assert len(caplog.records) == 2 and "not saved" in caplog.text

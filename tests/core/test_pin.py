@@ -13,6 +13,9 @@ from terminal.core.base64url import b64url
 from terminal.core.pin import (
     DEFAULT_LN,
     HASH_BYTES,
+    MAX_LN,
+    MAX_MEMORY_WORK,
+    MAX_P,
     MAX_WORK,
     BadPin,
     PinHash,
@@ -35,14 +38,20 @@ def cheap_hash(pin: str, salt: bytes = SALT) -> str:
 @st.composite
 def pin_hashes(draw) -> PinHash:
     """Every hash the parser accepts: parameters inside the caps, any salt and digest bytes."""
-    ln = draw(st.integers(1, 20))
     r = draw(st.integers(1, 32))
     p = draw(st.integers(1, 16))
-    if (1 << ln) * r * p > MAX_WORK:
-        ln = max(1, (MAX_WORK // (r * p)).bit_length() - 1)
+    ln = draw(st.integers(1, largest_ln(r, p)))
     salt = draw(st.binary(min_size=16, max_size=64))
     digest = draw(st.binary(min_size=HASH_BYTES, max_size=HASH_BYTES))
     return PinHash(ln, r, p, salt, digest)
+
+
+def largest_ln(r: int, p: int) -> int:
+    """The largest ln the parser accepts with `r` and `p`: under scrypt's own bound (N below
+    2^(16·r)), the memory cap and the work cap."""
+    by_memory = (MAX_MEMORY_WORK // r).bit_length() - 1
+    by_work = (MAX_WORK // (r * p)).bit_length() - 1
+    return min(MAX_LN, 16 * r - 1, by_memory, by_work)
 
 
 @given(pin_hashes())
@@ -91,14 +100,16 @@ def test_inserted_text_is_refused_or_still_canonical(index, extra):
     [
         ("", "not a PIN hash"),
         (hashlib.sha256(b"1234").hexdigest(), "not a PIN hash"),  # the old unsalted format
-        ("bcrypt$ln=14,r=8,p=1$abc$def", "unknown hash scheme 'bcrypt'"),
+        ("bcrypt$ln=14,r=8,p=1$abc$def", "unknown hash scheme (not scrypt)"),
         (SAMPLE + "\n", "not a PIN hash"),
-        (" " + SAMPLE, "unknown hash scheme ' scrypt'"),
+        (" " + SAMPLE, "unknown hash scheme (not scrypt)"),
         (SAMPLE.replace("ln=4", "ln=04"), "not a PIN hash"),  # leading zero: not canonical
         (SAMPLE.replace("ln=4", "ln=21"), "outside"),
         (SAMPLE.replace("r=1,", "r=33,"), "outside"),
         (SAMPLE.replace("p=1$", "p=17$"), "outside"),
-        (SAMPLE.replace("ln=4,r=1", "ln=18,r=2"), "more work"),  # would hang a Pi Zero
+        (SAMPLE.replace("ln=4,r=1", "ln=16,r=1"), "not valid scrypt"),  # OpenSSL refuses it
+        (SAMPLE.replace("ln=4,r=1", "ln=15,r=8"), "more memory"),  # slow on a Pi Zero
+        (SAMPLE.replace("ln=4,r=1", "ln=17,r=2"), "more memory"),  # 4x the default's time
         (SAMPLE.replace("ln=4,r=1,p=1", "ln=14,r=8,p=3"), "more work"),
         (f"scrypt$ln=4,r=1,p=1${b64url(b'short')}${b64url(bytes(32))}", "salt is 5 bytes"),
         (f"scrypt$ln=4,r=1,p=1${b64url(SALT)}${b64url(bytes(31))}", "hash part is 31 bytes"),
@@ -159,7 +170,37 @@ def test_the_default_parameters_pass_the_strength_floor_and_cheap_ones_do_not():
 
 
 def test_making_a_hash_refuses_parameters_past_the_caps():
+    with pytest.raises(PinHashError, match="more memory"):
+        hash_pin("1234", SALT, ln=15, r=8, p=1)
     with pytest.raises(PinHashError, match="more work"):
-        hash_pin("1234", SALT, ln=16, r=8, p=1)
+        hash_pin("1234", SALT, ln=14, r=8, p=3)
+    with pytest.raises(PinHashError, match="not valid scrypt"):
+        hash_pin("1234", SALT, ln=16, r=1, p=1)
     with pytest.raises(PinHashError, match="salt"):
         hash_pin("1234", b"short", **CHEAP)
+
+
+@pytest.mark.parametrize("r", [1, 2, 8, 32])
+def test_the_costliest_hashes_the_parser_accepts_can_be_checked(r):
+    """Hostile review 2 H1: `config check` took ln=16..18 with r=1, and every PIN Enter then
+    crashed the counter (OpenSSL refuses N of 2^(16·r) or more). Whatever the parser accepts,
+    scrypt computes: here the most memory, then the most work, for each r."""
+    ln = largest_ln(r, 1)
+    p = min(MAX_P, MAX_WORK // ((1 << ln) * r))
+    stored = hash_pin("1234", SALT, ln=ln, r=r, p=p)  # derives, so raises if scrypt refuses
+    assert parse_pin_hash(stored.text()) == stored
+    assert pin_matches("1234", stored.text()) and not pin_matches("1235", stored.text())
+
+
+def test_the_hash_that_crashed_the_counter_matches_nothing():
+    crashed = "scrypt$ln=16,r=1,p=1$" + b64url(SALT) + "$" + b64url(bytes(32))
+    with pytest.raises(PinHashError, match="not valid scrypt"):
+        parse_pin_hash(crashed)
+    assert not pin_matches("1234", crashed)
+
+
+def test_an_unknown_scheme_is_not_quoted():
+    """The value is secret and may be a PIN typed in by mistake (hostile review 2 L6)."""
+    with pytest.raises(PinHashError) as raised:
+        parse_pin_hash("5831$")
+    assert "5831" not in str(raised.value)

@@ -1,8 +1,9 @@
-"""Wrong-PIN throttling at the counter: three wrong PINs in a row lock PIN entry for 30 s, each
-further lock in a row twice as long up to 15 minutes; cancelling does not reset the count, a
-right PIN does; the lock runs on the monotonic time Tick carries, so a wall clock set forward
-or back changes nothing; and what the app saves brings the count and the lock back after a
-restart (a power cut), with at least the time the lock had left."""
+"""Wrong-PIN throttling at the counter: three wrong tries at a PIN lock PIN entry for 30 s, each
+further lock in a row twice as long up to 15 minutes; cancelling does not reset the count, that
+PIN typed right does (and only that PIN's count: knowing the technician PIN gives no free
+guesses at the manager PIN); the lock runs on the monotonic time Tick carries, so a wall
+clock set forward or back changes nothing; and what the app saves brings the counts and the
+lock back after a restart (a power cut), with at least the time the lock had left."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ from terminal.core.session.model import (
     Technician,
 )
 from terminal.core.session.pinlock import (
+    MANAGER,
     SAVE_STEP_MS,
+    TECHNICIAN,
     SavedPinLock,
+    failures,
     lock_length_ms,
     next_lock_ms,
     remaining_ms,
@@ -94,12 +98,16 @@ class Counter:
         monotonic clock starts again near 0."""
         return Counter(self.config, saved(self.state.ctx), boot_mono, self.now)
 
-    def close_with(self, pin: str) -> list:
-        """From home: F3 (day close), the PIN, Enter."""
+    def try_pin(self, which: str, pin: str) -> list:
+        """From home: F3 (day close: the manager PIN) or MENU (the technician PIN), `pin`,
+        Enter."""
         self.keys("cancel", "cancel")  # home from any screen these tests reach
-        out = self.keys("F3")
+        out = self.keys("F3" if which == MANAGER else "menu")
         self.opened = self.screen  # PIN entry, or the locked notice
         return out + self.keys(*pin, "enter")
+
+    def close_with(self, pin: str) -> list:
+        return self.try_pin(MANAGER, pin)
 
     @property
     def screen(self):
@@ -134,13 +142,32 @@ def test_cancelling_between_tries_does_not_reset_the_count():
     assert remaining_ms(counter.state.ctx) == 30_000
 
 
-def test_the_count_spans_both_pins():
+def test_each_pin_has_its_own_count_and_a_lock_locks_both():
     counter = Counter()
-    counter.keys("menu", *"9999", "enter", "cancel")
-    counter.keys("F3", *"9999", "enter", *"9999", "enter")
+    for _ in range(2):
+        counter.try_pin(TECHNICIAN, "9999")
+        counter.try_pin(MANAGER, "9999")
+    assert remaining_ms(counter.state.ctx) == 0
+    counter.try_pin(MANAGER, "9999")  # the third wrong manager PIN
     assert remaining_ms(counter.state.ctx) == 30_000
-    counter.keys("enter", "menu")
-    assert locked_notice_shown(counter)
+    counter.try_pin(TECHNICIAN, OTHER)  # the same person at the counter: locked too
+    assert is_locked_notice(counter.opened)
+
+
+def test_a_right_technician_pin_does_not_reset_the_manager_count():
+    """Hostile review 2 M4: two wrong manager PINs, then the right technician PIN, again and
+    again, gave unlimited guesses at the manager PIN (30 wrong, no lock)."""
+    counter = Counter()
+    for lock in (30_000, 60_000):
+        for wrong in ("0000", "1111"):
+            counter.close_with(wrong)
+            counter.try_pin(TECHNICIAN, OTHER)
+            assert isinstance(counter.screen, Technician)
+        counter.close_with("2222")
+        assert remaining_ms(counter.state.ctx) == lock
+        counter.wait(lock)
+    counter.close_with(PIN)
+    assert isinstance(counter.screen, CloseConfirm) and failures(counter.state.ctx, MANAGER) == 0
 
 
 def test_a_right_pin_while_locked_is_not_even_checked():
@@ -150,7 +177,7 @@ def test_a_right_pin_while_locked_is_not_even_checked():
     counter.state = State(PinEntry("close"), counter.state.ctx)  # a screen opened before
     counter.keys(*PIN, "enter")
     assert locked_notice_shown(counter)
-    assert counter.state.ctx.pin_failures == 3  # not counted again: not checked
+    assert counter.state.ctx.manager_pin_failures == 3  # not counted again: not checked
 
 
 def test_locks_in_a_row_double_up_to_fifteen_minutes_and_a_right_pin_resets():
@@ -165,7 +192,7 @@ def test_locks_in_a_row_double_up_to_fifteen_minutes_and_a_right_pin_resets():
     counter.close_with(PIN)
     assert isinstance(counter.screen, CloseConfirm)
     ctx = counter.state.ctx
-    assert (ctx.pin_failures, remaining_ms(ctx)) == (0, 0)
+    assert (ctx.manager_pin_failures, remaining_ms(ctx)) == (0, 0)
     for _ in range(3):
         counter.close_with("0000")
     assert remaining_ms(counter.state.ctx) == 30_000  # back to the first lock
@@ -202,7 +229,7 @@ def test_a_restart_during_a_lock_keeps_it_for_the_time_it_had_left():
         counter.close_with("0000")
     counter.wait(12_000)
     booted = counter.restart(boot_mono=700)  # monotonic time starts again at boot
-    assert booted.state.ctx.pin_failures == 3
+    assert booted.state.ctx.manager_pin_failures == 3
     assert remaining_ms(booted.state.ctx) == 30_000  # 18 s left, saved rounded up to 30 s
     booted.close_with(PIN)
     assert is_locked_notice(booted.opened)
@@ -241,11 +268,11 @@ def test_the_saved_lock_changes_only_every_step():
         if saved(counter.state.ctx) != seen[-1]:
             seen.append(saved(counter.state.ctx))
     assert len(seen) == 900_000 // SAVE_STEP_MS + 1
-    assert seen[0] == SavedPinLock(3, 900_000) and seen[-1] == SavedPinLock(3, 0)
+    assert seen[0] == SavedPinLock(3, 0, 900_000) and seen[-1] == SavedPinLock(3, 0, 0)
 
 
 def test_a_saved_lock_never_runs_past_the_longest_lock():
-    counter = Counter(kept=SavedPinLock(3, 10**12))
+    counter = Counter(kept=SavedPinLock(3, 0, 10**12))
     assert remaining_ms(counter.state.ctx) == CONFIG.pin_lockout_max_ms
 
 
@@ -256,19 +283,21 @@ def test_an_unreadable_saved_lock_counts_as_a_lock():
     assert is_locked_notice(counter.opened)
 
 
-def test_the_tries_left_come_from_the_one_count():
+def test_the_tries_left_come_from_the_count_that_decides_the_lock():
     """After a lock, cancelling and coming back, the screen still counts towards the next lock
     (it said "(1회)" on the fourth wrong PIN in a row)."""
     counter = Counter()
-    assert tries_left(counter.state.ctx) == 3
+    ctx = lambda: counter.state.ctx  # noqa: E731
+    assert tries_left(ctx(), MANAGER) == 3
     counter.close_with("0000")
-    assert (tries_left(counter.state.ctx), next_lock_ms(counter.state.ctx)) == (2, 30_000)
+    assert (tries_left(ctx(), MANAGER), next_lock_ms(ctx(), MANAGER)) == (2, 30_000)
+    assert (tries_left(ctx(), TECHNICIAN), next_lock_ms(ctx(), TECHNICIAN)) == (3, 30_000)
     counter.close_with("0000")
     counter.close_with("0000")
     counter.wait(30_000)
     counter.close_with("0000")  # the fourth in a row, on a fresh PIN screen
     assert isinstance(counter.screen, PinEntry)
-    assert (tries_left(counter.state.ctx), next_lock_ms(counter.state.ctx)) == (2, 60_000)
+    assert (tries_left(ctx(), MANAGER), next_lock_ms(ctx(), MANAGER)) == (2, 60_000)
 
 
 def test_wait_text_never_says_less_than_the_wait():
@@ -284,10 +313,13 @@ def test_wait_text_never_says_less_than_the_wait():
     ]
 
 
+RIGHT = {MANAGER: PIN, TECHNICIAN: OTHER}
 ACTIONS = st.lists(
     st.one_of(
-        st.tuples(st.just("wrong"), st.sampled_from(["0000", "1234", "13579", "1357"])),
-        st.tuples(st.just("right"), st.just(PIN)),
+        st.tuples(
+            st.sampled_from([MANAGER, TECHNICIAN]),
+            st.sampled_from(["0000", "1234", "13579", PIN, OTHER]),
+        ),
         st.tuples(st.just("wait"), st.integers(0, 1_000_000)),
         st.tuples(st.just("clock back"), st.integers(1, 10_000_000_000)),
         st.tuples(st.just("clock forward"), st.integers(1, 10_000_000_000)),
@@ -313,7 +345,8 @@ def test_no_pin_is_checked_while_locked_and_locks_follow_the_rule(actions):
     when no lock is running, and a lock holds for at least the time it earned, counted only
     while the terminal runs (a wall clock set forward or back, or a restart, takes none off;
     a restart may add up to one SAVE_STEP_MS, never past the lock's length). Each lock is the
-    length the run of wrong PINs earned, and the count resets only on a right PIN."""
+    length the run of wrong tries at one PIN earned, and a PIN's count resets only when that
+    PIN is typed right; the other PIN's count never moves then."""
     counter = Counter()
     owed = length = restarts = 0  # the model: the lock's time still owed, by real running time
     for kind, value in actions:
@@ -327,22 +360,27 @@ def test_no_pin_is_checked_while_locked_and_locks_follow_the_rule(actions):
         elif kind == "restart":
             counter = counter.restart(value)
             restarts += 1
-            assert counter.state.ctx.pin_failures == before.pin_failures
+            for pin in (MANAGER, TECHNICIAN):
+                assert failures(counter.state.ctx, pin) == failures(before, pin)
         else:
+            other = TECHNICIAN if kind == MANAGER else MANAGER
             locked = remaining_ms(before) > 0
-            counter.close_with(value)
+            counter.try_pin(kind, value)
             after = counter.state.ctx
             if locked:
                 assert after == before and is_locked_notice(counter.opened)
-            elif kind == "right":
-                assert isinstance(counter.screen, CloseConfirm)
-                assert (after.pin_failures, remaining_ms(after)) == (0, 0)
+                continue
+            assert failures(after, other) == failures(before, other)
+            if value == RIGHT[kind]:
+                assert isinstance(counter.screen, CloseConfirm if kind == MANAGER else Technician)
+                assert (failures(after, kind), remaining_ms(after)) == (0, 0)
             else:
-                assert after.pin_failures == before.pin_failures + 1
-                earned = lock_length_ms(after, after.pin_failures)
+                count = failures(after, kind)
+                assert count == failures(before, kind) + 1
+                earned = lock_length_ms(after, count)
                 assert remaining_ms(after) == earned
                 assert earned in (0, 30_000, 60_000, 120_000, 240_000, 480_000, 900_000)
-                assert (earned > 0) == (after.pin_failures % 3 == 0)
+                assert (earned > 0) == (count % 3 == 0)
                 if earned:
                     owed, length, restarts = earned, earned, 0
         left = remaining_ms(counter.state.ctx)

@@ -359,7 +359,7 @@ def test_history_reprint_and_partial_refund_with_the_manager_pin():
     assert driver.screen == PinEntry("refund", txn_id="s1")
     driver.keys("1", "1", "1", "1", "enter")
     assert driver.screen == PinEntry("refund", txn_id="s1")  # cleared for the next try
-    assert driver.state.ctx.pin_failures == 1
+    assert driver.state.ctx.manager_pin_failures == 1
     driver.keys(*MANAGER_PIN, "enter")
     assert driver.screen == RefundAmount(sale, 10_000, "10000")
     driver.keys("clear", "9", "9", "9", "9", "9")  # 99,999 > 10,000: the last 9 is refused

@@ -94,15 +94,16 @@ def on_pin(state: State, event: Event) -> Result | None:
     refused = pinlock.refuse_if_locked(state)  # locked while this screen was open: no check
     if refused is not None:
         return refused
-    expected = config.technician_pin_hash if screen.purpose == "tech" else config.manager_pin_hash
+    pin = pinlock.pin_for(screen.purpose)
+    expected = config.technician_pin_hash if pin == pinlock.TECHNICIAN else config.manager_pin_hash
     if not pin_matches(screen.typed, expected):
-        ctx, locked_ms = pinlock.after_wrong_pin(state.ctx)
+        ctx, locked_ms = pinlock.after_wrong_pin(state.ctx, pin)
         if locked_ms:
             notice = pinlock.locked_notice(locked_ms, "PIN이 맞지 않습니다.")
             return go(state, notice, Feedback("refused"), ctx=ctx)
-        # The screen shows the tries left from ctx.pin_failures, the one count of wrong PINs.
+        # The screen shows the tries left from this PIN's count, the one that decides the lock.
         return go(state, replace(screen, typed=""), Feedback("refused"), ctx=ctx)
-    return _after_pin(replace(state, ctx=pinlock.after_right_pin(state.ctx)), screen)
+    return _after_pin(replace(state, ctx=pinlock.after_right_pin(state.ctx, pin)), screen)
 
 
 def _after_pin(state: State, screen: PinEntry) -> Result:

@@ -322,7 +322,11 @@ class Context:
     today: tuple[TxnEntry, ...] = ()  # oldest first
     paid_codes: tuple[str, ...] = ()  # texts and token ids that paid, newest last (bounded)
     next_request: int = 1
-    pin_failures: int = 0  # wrong PINs since the last right one (either PIN): the one count
+    # Wrong PINs since that PIN was last right: one count per PIN, which decides the lock and
+    # what the PIN screen says. Per PIN, so that knowing one PIN does not reset the count of
+    # guesses at the other (hostile review 2 M4).
+    manager_pin_failures: int = 0
+    technician_pin_failures: int = 0
     # The PIN lock on the monotonic clock (terminal/core/session/pinlock.py): when it started
     # (or when the app restarted with a lock running) and how long it lasts from then.
     pin_locked_at_mono_ms: int = 0

@@ -1,7 +1,11 @@
-"""Wrong-PIN throttling: after `max_pin_tries` wrong PINs in a row PIN entry locks for a while,
-and each further lock in a row lasts twice as long (up to `pin_lockout_max_ms`). One count of
-wrong PINs decides the lock and what the PIN screen says: it spans screens and both PINs, so
-cancelling and coming back does not reset it; a right PIN does.
+"""Wrong-PIN throttling: after `max_pin_tries` wrong tries at one PIN PIN entry locks for a
+while, and each further lock in a row lasts twice as long (up to `pin_lockout_max_ms`). Each PIN
+(manager, technician) has one count of wrong tries, which decides the lock and what its PIN
+screen says; it spans screens (refund and day close share the manager PIN), so cancelling and
+coming back does not reset it; only that PIN typed right does. A right technician PIN leaves
+the manager count as it is, and the other way round, so knowing one PIN does not give unlimited
+guesses at the other. A lock, whichever count earned it, locks PIN entry for both: the same
+person stands at the counter.
 
 Time is the session's own monotonic `mono_ms` (the last Tick); nothing here reads a clock. The
 wall clock plays no part: set back it could stretch a lock, set forward (NTP's first sync on a
@@ -22,6 +26,8 @@ from terminal.core.session.commands import Feedback
 from terminal.core.session.flow import Result, go
 from terminal.core.session.model import Context, Notice, PinEntry, SessionConfig, State
 
+MANAGER, TECHNICIAN = "manager", "technician"
+PIN_OF_PURPOSE = {"refund": MANAGER, "close": MANAGER, "tech": TECHNICIAN}
 # The time left is saved rounded up to this step: a lock of 15 minutes is written about 30
 # times (an SD card takes few writes), and a power cut gives back at most one step more.
 SAVE_STEP_MS = 30_000
@@ -29,17 +35,35 @@ SAVE_STEP_MS = 30_000
 
 @dataclass(frozen=True)
 class SavedPinLock:
-    """What of the PIN lock outlives the app: the wrong PINs in a row, and how long the running
+    """What of the PIN lock outlives the app: each PIN's wrong tries, and how long the running
     lock has left (never less than it really has)."""
 
-    failures: int = 0
+    manager_failures: int = 0
+    technician_failures: int = 0
     remaining_ms: int = 0
 
     @classmethod
     def unknown(cls, config: SessionConfig) -> SavedPinLock:
-        """For a saved lock that cannot be read: locked, as after one run of wrong PINs. The
-        safe side, since an unreadable file must not be a way to fresh tries."""
-        return cls(max(1, config.max_pin_tries), config.pin_lockout_ms)
+        """For a saved lock that cannot be read: locked, as after one run of wrong tries at
+        each PIN. The safe side: an unreadable file must not be a way to fresh tries."""
+        tries = _tries(config)
+        return cls(tries, tries, config.pin_lockout_ms)
+
+
+def pin_for(purpose: str) -> str:
+    """Which PIN a PIN screen asks for: MANAGER (refund, day close) or TECHNICIAN."""
+    return PIN_OF_PURPOSE[purpose]
+
+
+def failures(ctx: Context, pin: str) -> int:
+    """Wrong tries at `pin` since it was last typed right."""
+    return ctx.manager_pin_failures if pin == MANAGER else ctx.technician_pin_failures
+
+
+def _with_failures(ctx: Context, pin: str, count: int) -> Context:
+    if pin == MANAGER:
+        return replace(ctx, manager_pin_failures=count)
+    return replace(ctx, technician_pin_failures=count)
 
 
 def remaining_ms(ctx: Context) -> int:
@@ -60,39 +84,38 @@ def lock_length_ms(ctx: Context, failures: int) -> int:
     return min(config.pin_lockout_ms << doublings, config.pin_lockout_max_ms)
 
 
-def tries_left(ctx: Context) -> int:
-    """Wrong PINs still allowed before the next lock, from the one count of wrong PINs."""
+def tries_left(ctx: Context, pin: str) -> int:
+    """Wrong tries at `pin` still allowed before the next lock, from its one count."""
     tries = _tries(ctx.config)
-    return tries - ctx.pin_failures % tries
+    return tries - failures(ctx, pin) % tries
 
 
-def next_lock_ms(ctx: Context) -> int:
-    """The lock that `tries_left` more wrong PINs would start."""
-    return lock_length_ms(ctx, ctx.pin_failures + tries_left(ctx))
+def next_lock_ms(ctx: Context, pin: str) -> int:
+    """The lock that `tries_left` more wrong tries at `pin` would start."""
+    return lock_length_ms(ctx, failures(ctx, pin) + tries_left(ctx, pin))
 
 
-def after_wrong_pin(ctx: Context) -> tuple[Context, int]:
-    """The context after one more wrong PIN, and the lock it started (0: none)."""
-    failures = ctx.pin_failures + 1
-    length = lock_length_ms(ctx, failures)
+def after_wrong_pin(ctx: Context, pin: str) -> tuple[Context, int]:
+    """The context after one more wrong try at `pin`, and the lock it started (0: none)."""
+    count = failures(ctx, pin) + 1
+    ctx = _with_failures(ctx, pin, count)
+    length = lock_length_ms(ctx, count)
     if not length:
-        return replace(ctx, pin_failures=failures), 0
-    locked = replace(
-        ctx, pin_failures=failures, pin_locked_at_mono_ms=ctx.mono_ms, pin_locked_ms=length
-    )
-    return locked, length
+        return ctx, 0
+    return replace(ctx, pin_locked_at_mono_ms=ctx.mono_ms, pin_locked_ms=length), length
 
 
-def after_right_pin(ctx: Context) -> Context:
-    return replace(ctx, pin_failures=0, pin_locked_at_mono_ms=0, pin_locked_ms=0)
+def after_right_pin(ctx: Context, pin: str) -> Context:
+    """`pin` typed right: its count starts again (a PIN is only checked with no lock running)."""
+    return replace(_with_failures(ctx, pin, 0), pin_locked_at_mono_ms=0, pin_locked_ms=0)
 
 
 def saved(ctx: Context) -> SavedPinLock:
-    """What the app keeps across a restart: the count, and the time left rounded up to
+    """What the app keeps across a restart: the counts, and the time left rounded up to
     SAVE_STEP_MS (not past the lock's own length), so it changes only every step."""
     left = remaining_ms(ctx)
     rounded = min(-(-left // SAVE_STEP_MS) * SAVE_STEP_MS, ctx.pin_locked_ms)
-    return SavedPinLock(ctx.pin_failures, rounded)
+    return SavedPinLock(ctx.manager_pin_failures, ctx.technician_pin_failures, rounded)
 
 
 def restore(ctx: Context, kept: SavedPinLock) -> Context:
@@ -101,7 +124,8 @@ def restore(ctx: Context, kept: SavedPinLock) -> Context:
     left = max(0, min(kept.remaining_ms, ctx.config.pin_lockout_max_ms))
     return replace(
         ctx,
-        pin_failures=max(0, kept.failures),
+        manager_pin_failures=max(0, kept.manager_failures),
+        technician_pin_failures=max(0, kept.technician_failures),
         pin_locked_at_mono_ms=ctx.mono_ms if left else 0,
         pin_locked_ms=left,
     )
