@@ -21,23 +21,25 @@ def _export(args: argparse.Namespace) -> int:
     from terminal.ledger.errors import LedgerError
     from terminal.ledger.export import (
         ExportRefused,
+        check_target,
         database_files,
         export_lines,
-        refuse_own_inputs,
         write_new_file,
     )
-    from terminal.ledger.reader import open_journal
+    from terminal.ledger.reader import database_problem, open_journal
     from terminal.signing import DeviceKey, KeyFileError
 
     # Every check before the output is created: a failed export leaves no file behind.
     if not args.key:
         return _fail("--key DEVICE_KEY is needed to sign the export's end line")
+    if args.out == Path("-"):
+        args.out = None  # the usual spelling of stdout, not a file named "-"
     inputs = [*database_files(args.db), args.key]
     try:
         if args.out:
-            refuse_own_inputs(args.out, inputs)
-        if not args.db.is_file():
-            return _fail(f"{args.db}: no such database; give the terminal's database file")
+            check_target(args.out, inputs, force=args.force)
+        if problem := database_problem(args.db):
+            return _fail(f"--db {args.db}: {problem}")
         # First: a damaged database, or one this user cannot read here, is reported before all else.
         db = open_journal(args.db, stopped=args.terminal_stopped)
     except (LedgerError, ExportRefused) as error:
@@ -60,7 +62,7 @@ def _export(args: argparse.Namespace) -> int:
     except (LedgerError, ExportRefused) as error:
         return _fail(str(error))
     except OSError as error:
-        where = args.out.parent if args.out else "stdout"
+        where = args.out or "stdout"
         return _fail(f"{where}: cannot write the export ({error.strerror or error})")
     finally:
         db.close()
@@ -144,7 +146,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--db", type=Path, required=True, help="the terminal's database")
     export.add_argument("--key", type=Path, help="device key, to sign the end line")
     export.add_argument("--device-id", help="device id (default: from the first record)")
-    export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--out", type=Path, help="file to write (default, or -: stdout)")
     export.add_argument("--force", action="store_true", help="replace an existing --out file")
     add_terminal_stopped(export)
     export.set_defaults(handler=_export)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import re
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -66,11 +67,13 @@ def _report(args: argparse.Namespace) -> int:
     from terminal.config.loader import default_device_file, load_config
     from terminal.core.session.report import z_report
     from terminal.ledger.errors import LedgerError
-    from terminal.ledger.reader import read_records
+    from terminal.ledger.reader import database_problem, read_records
     from terminal.provision.layout import StateFiles
     from terminal.ui.views_manage import report_lines
 
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", args.day):
+            raise ValueError(args.day)  # fromisoformat also takes 20261118 and 2026-W47-1
         day = datetime.date.fromisoformat(args.day)
     except ValueError:
         print(f"error: --day {args.day!r}: give a date as YYYY-MM-DD", file=sys.stderr)
@@ -78,9 +81,8 @@ def _report(args: argparse.Namespace) -> int:
     device_file = args.device if args.device is not None else default_device_file()
     config = load_config(device_file=device_file).config
     database = args.db or StateFiles.from_paths(config.paths).database
-    if not database.is_file():
-        print(f"error: --db {database}: no such database; give the terminal's database",
-              file=sys.stderr)  # fmt: skip
+    if problem := database_problem(database):
+        print(f"error: --db {database}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     zone = ZoneInfo(config.locale.timezone)
     try:
@@ -95,7 +97,10 @@ def _report(args: argparse.Namespace) -> int:
         for entry in entries:
             writer.writerow(row(entry, zone))
         return 0
-    print(f"{config.merchant.name_ko} · {config.device.id} · {day.isoformat()}")
+    # The journal's own device: a card read on a technician's laptop is not this machine's.
+    device = records[0].device_id if records else config.device.id
+    shop = [config.merchant.name_ko] if device == config.device.id else []
+    print(" · ".join([*shop, device, day.isoformat()]))
     for label, value in report_lines(z_report(entries)):
         print(f"{label.strip()}: {value}")
     return 0

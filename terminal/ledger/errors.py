@@ -108,7 +108,7 @@ def translate(error: sqlite3.Error, path: Path) -> LedgerError:
         return LedgerBusy(f"{path}: another process holds the database ({name}); retry")
     if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return LedgerCorrupt(
-            f"{path} is damaged ({error}, {name}); it was left untouched: copy it for "
+            f"{path} is damaged ({error}, {name}); its content was not changed: copy it for "
             "recovery, then provision a new database"
         )
     if primary == sqlite3.SQLITE_IOERR:

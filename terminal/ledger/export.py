@@ -72,8 +72,15 @@ def export_lines(
 
 
 def database_files(db: Path) -> list[Path]:
-    """The database and the files SQLite keeps beside it."""
-    return [db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+    """The database, the files SQLite keeps beside it and the terminal's run.lock (replacing it
+    would let a second terminal start), beside `db` and beside the file a symlinked `db` names."""
+    from terminal.ledger.reader import RUN_LOCK
+
+    files: list[Path] = []
+    for database in dict.fromkeys((Path(db), Path(os.path.realpath(db)))):
+        suffixed = (database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))
+        files += [database, *suffixed, database.parent / RUN_LOCK]
+    return files
 
 
 def refuse_own_inputs(out: Path, inputs: Iterable[Path]) -> None:
@@ -89,10 +96,9 @@ def refuse_own_inputs(out: Path, inputs: Iterable[Path]) -> None:
             )
 
 
-def write_new_file(out: Path, lines: Iterable[str], inputs: Iterable[Path], *, force: bool) -> int:
-    """Writes `lines` to a temporary file beside `out`, then renames it into place: `out` is
-    never half-written, never one of `inputs`, and never replaced unless `force`. Returns the
-    number of lines. If producing the lines fails, nothing is left behind."""
+def check_target(out: Path, inputs: Iterable[Path], *, force: bool) -> None:
+    """Every refusal of `out` that needs no lines, so that a caller can run them before it
+    reads anything (write_new_file runs them again)."""
     refuse_own_inputs(out, inputs)
     refuse_non_regular_target(out)  # even with --force: never rename over /dev/full or a fifo
     if out.is_dir():
@@ -101,6 +107,13 @@ def write_new_file(out: Path, lines: Iterable[str], inputs: Iterable[Path], *, f
         raise ExportRefused(f"{out.parent}: no such directory")
     if (out.exists() or out.is_symlink()) and not force:
         raise ExportRefused(f"{out} exists; choose a new file, or add --force to replace it")
+
+
+def write_new_file(out: Path, lines: Iterable[str], inputs: Iterable[Path], *, force: bool) -> int:
+    """Writes `lines` to a temporary file beside `out`, then renames it into place: `out` is
+    never half-written, never one of `inputs`, and never replaced unless `force`. Returns the
+    number of lines. If producing the lines fails, nothing is left behind."""
+    check_target(out, inputs, force=force)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     count = 0
     try:

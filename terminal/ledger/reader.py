@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
+import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from terminal.core.records import Record, record_from_json
 from terminal.ledger.errors import LedgerCorrupt, LedgerError, LedgerReadOnly, translate
+from terminal.ledger.wal import wal_problem
 from terminal.signing import b64url_decode
 
 # The only query that reads the whole journal; Ledger.export_lines and the CLI both use it.
@@ -22,7 +26,7 @@ JOURNAL_SELECT = "SELECT seq, jws, hash FROM journal ORDER BY seq"
 RUN_LOCK = "run.lock"
 # How open_journal opened the files: SQLite's shared read beside a running terminal, a stopped
 # terminal's database alone (`immutable=1`), or its database and -wal read in place.
-How = Literal["shared", "immutable", "wal read-only"]
+How = Literal["shared", "immutable", "wal read-only", "wal copy"]
 
 
 class ReadRefused(LedgerError):
@@ -41,8 +45,9 @@ class TerminalRunning(ReadRefused):
 
 
 class WalNotReplayable(ReadRefused):
-    """The -wal file holds records that a stopped-terminal read cannot replay here: reading the
-    database alone would export a journal missing its newest records."""
+    """The -wal file holds records that a stopped-terminal read cannot replay here, or that
+    SQLite would silently skip (a damaged or cut-short -wal): reading the database alone would
+    export a journal missing its newest records."""
 
 
 def journal_rows(connection: sqlite3.Connection) -> Iterator[tuple[int, str, str]]:
@@ -52,8 +57,8 @@ def journal_rows(connection: sqlite3.Connection) -> Iterator[tuple[int, str, str
 
 def first_device(connection: sqlite3.Connection) -> str | None:
     """The device id the journal's first record names (None for an empty journal)."""
-    row = connection.execute("SELECT jws FROM journal ORDER BY seq LIMIT 1").fetchone()
-    return payload_record(row[0]).device_id if row else None
+    row = connection.execute("SELECT seq, jws FROM journal ORDER BY seq LIMIT 1").fetchone()
+    return stored_record(row[0], row[1]).device_id if row else None
 
 
 def payload_record(jws: str) -> Record:
@@ -61,33 +66,59 @@ def payload_record(jws: str) -> Record:
     return record_from_json(b64url_decode(jws.split(".")[1]))
 
 
+def stored_record(seq: int, jws: str) -> Record:
+    """The record of journal row `seq`; a row that does not decode (a flipped bit on the card)
+    is LedgerCorrupt naming it, not a traceback."""
+    try:
+        return payload_record(jws)
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
+        raise LedgerCorrupt(
+            f"journal record seq {seq} is damaged ({' '.join(str(error).split())[:120]}); "
+            "export the journal and check it with `qr-terminal journal verify`"
+        ) from None
+
+
 class JournalReader:
     """A read-only connection to the journal, and the shared run.lock a stopped-terminal read
     holds meanwhile (so that no terminal starts writing under it). Use as a context manager."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, lock: int | None, how: How):
+    def __init__(
+        self,
+        path: Path,
+        connection: sqlite3.Connection,
+        lock: int | None,
+        how: How,
+        scratch: Path | None = None,
+    ):
         self.path = path
         self.connection = connection
         self.how: How = how
         self._lock = lock
+        self._scratch = scratch  # a private copy of the files ("wal copy"), removed on close
 
     def rows(self) -> Iterator[tuple[int, str, str]]:
         return journal_rows(self.connection)
 
     def records(self) -> list[Record]:
         try:
-            return [payload_record(jws) for _, jws, _ in self.rows()]
+            return [stored_record(seq, jws) for seq, jws, _ in self.rows()]
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 
     def first_device(self) -> str | None:
-        return first_device(self.connection)
+        try:
+            return first_device(self.connection)
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
 
     def close(self) -> None:
         self.connection.close()
         if self._lock is not None:
             os.close(self._lock)  # releases the shared flock
             self._lock = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> JournalReader:
         return self
@@ -102,6 +133,18 @@ def read_records(path: Path, *, stopped: bool = False) -> list[Record]:
         return reader.records()
 
 
+def database_problem(path: Path) -> str | None:
+    """Why `path` cannot be a terminal's database file, or None: for a one-line refusal before
+    SQLite says something less helpful."""
+    if not path.exists():
+        return "no such database; give the terminal's database file (terminal.db)"
+    if not path.is_file():
+        return "not a regular file (a folder, a fifo or a device); give the terminal's terminal.db"
+    if path.stat().st_size == 0:
+        return "an empty file, not a terminal's journal; give the terminal's terminal.db"
+    return None
+
+
 def open_journal(path: Path, *, stopped: bool = False) -> JournalReader:
     """The journal at `path`, opened without writing it.
 
@@ -111,16 +154,19 @@ def open_journal(path: Path, *, stopped: bool = False) -> JournalReader:
     absent and cannot be created (a read-only directory), this raises StateDirectoryReadOnly.
 
     `stopped=True` (the caller promises no terminal writes these files): refused while a
-    terminal holds run.lock, which is then held shared until close. With no -wal content the
-    database is opened `immutable=1` (no locks, no file created); with -wal content and a
-    -shm beside it, `mode=ro` (SQLite replays the WAL in memory, creating nothing); with -wal
-    content and no -shm it raises WalNotReplayable rather than miss the newest records.
+    terminal holds run.lock, which is then held shared until close. A symlinked `path` is
+    followed first, so that the -wal, -shm and run.lock looked at are the database's own. With
+    no -wal content the database is opened `immutable=1` (no locks, no file created). With -wal
+    content: refused (WalNotReplayable) when SQLite would skip some of it (wal.py) or when no
+    -shm is beside it; else, where this user may not write the files, `mode=ro` in place
+    (SQLite replays the WAL in memory, creating nothing); where it may, SQLite would rewrite
+    the -shm, so a private copy of the database and -wal is read instead ("wal copy").
 
     Every way runs `PRAGMA quick_check` first, the app's own reads too: on a journal of 20,000
     records it took 22-35 ms against 0.7-1.0 s for reading the records themselves (measured
     2026-11-22 on the 2-core dev machine), so skipping it would not be worth a damaged page
     going unnoticed."""
-    path = Path(path)
+    path = Path(path).resolve()  # a link's own folder holds neither the -wal nor run.lock
     if path.is_file() and not os.access(path, os.R_OK):
         # Else SQLite's "unable to open" would read as a directory problem, which it is not.
         raise ReadRefused(f"{path}: this user may not read it; run as root or the terminal's user")
@@ -136,30 +182,44 @@ def open_journal(path: Path, *, stopped: bool = False) -> JournalReader:
             ) from None
     lock = hold_run_lock(path.parent)
     try:
-        connection, how = _open_stopped(path)
+        return _open_stopped(path, lock)
     except BaseException:
         if lock is not None:
             os.close(lock)
         raise
-    return JournalReader(path, connection, lock, how)
 
 
-def _open_stopped(path: Path) -> tuple[sqlite3.Connection, How]:
+def _open_stopped(path: Path, lock: int | None) -> JournalReader:
     wal = path.with_name(path.name + "-wal")
     shm = path.with_name(path.name + "-shm")
     wal_bytes = wal.stat().st_size if wal.exists() else 0
     if wal_bytes == 0:
-        return open_read_only(path, immutable=True), "immutable"
-    if shm.exists():
+        return JournalReader(path, open_read_only(path, immutable=True), lock, "immutable")
+    if problem := wal_problem(wal):
+        raise WalNotReplayable(
+            f"{wal} holds {wal_bytes} bytes that should be the journal's newest records, but "
+            f"SQLite would skip them: {problem}; recover the -wal from the terminal's card "
+            "(a whole copy, or the card itself)"
+        )
+    if not shm.exists():
+        raise WalNotReplayable(
+            f"{wal} holds {wal_bytes} bytes of the journal's newest records (the terminal did "
+            f"not shut down cleanly), and without {shm.name} SQLite cannot replay them in "
+            f"place: copy {path.name} and {wal.name} to a writable folder and read the copy"
+        )
+    if not (os.access(shm, os.W_OK) or writable(path.parent)):
         # SQLite reads a WAL whose -shm it may not write into heap memory (measured: any -shm
-        # content, even empty, gives every committed record); with both files there, nothing
-        # is created.
-        return open_read_only(path), "wal read-only"
-    raise WalNotReplayable(
-        f"{wal} holds {wal_bytes} bytes of the journal's newest records (the terminal did not "
-        f"shut down cleanly), and without {shm.name} SQLite cannot replay them in place: copy "
-        f"{path.name} and {wal.name} to a writable folder and read the copy"
-    )
+        # content, even empty, gives every committed record); nothing is created.
+        return JournalReader(path, open_read_only(path), lock, "wal read-only")
+    # Here SQLite would rewrite the -shm (hostile review 2, M5): read a private copy instead.
+    scratch = Path(tempfile.mkdtemp(prefix="qr-terminal-journal-"))
+    try:
+        for source in (path, wal):
+            shutil.copyfile(source, scratch / source.name)
+        return JournalReader(path, open_read_only(scratch / path.name), lock, "wal copy", scratch)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
 
 
 def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
@@ -175,7 +235,7 @@ def open_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection
     try:
         check = connection.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise LedgerCorrupt(f"{path} is damaged ({check}); it was left untouched")
+            raise LedgerCorrupt(f"{path} is damaged ({check}); its content was not changed")
         connection.execute("SELECT 1 FROM journal LIMIT 1")
     except sqlite3.Error as error:
         connection.close()
@@ -192,11 +252,18 @@ def hold_run_lock(directory: Path) -> int | None:
     on a file system a terminal could be writing."""
     lock = directory / RUN_LOCK
     try:
-        descriptor = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+        # Non-blocking: opening a fifo planted as run.lock would wait for a writer for ever.
+        descriptor = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as error:
         return _unchecked(lock, error.strerror or str(error))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ReadRefused(
+            f"{lock} is not a regular file (a terminal's run.lock is one); remove it if no "
+            "terminal runs here, or check what made it"
+        )
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:

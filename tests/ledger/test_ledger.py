@@ -169,7 +169,7 @@ def test_corrupt_database_is_detected_at_start_and_left_untouched(tmp_path):
     for page in range(1, len(data) // 4096):  # scribble over every page header but the first
         data[page * 4096 : page * 4096 + 12] = b"\xa5" * 12
     path.write_bytes(bytes(data))
-    with pytest.raises(LedgerCorrupt, match="left untouched"):
+    with pytest.raises(LedgerCorrupt, match="content was not changed"):
         open_ledger(tmp_path)
     assert path.read_bytes() == bytes(data)
 
