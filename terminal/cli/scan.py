@@ -16,6 +16,9 @@ from pathlib import Path
 
 # A 12-megapixel phone photo fits with room to spare; a decompression bomb does not.
 MAX_IMAGE_PIXELS = 40_000_000
+# No image file holds more than 4 bytes a pixel plus its header and metadata: a bigger file is
+# refused before it is read (a 3 GB file declaring 200×200 would be read whole, then fail).
+BYTES_PER_PIXEL, SLACK_BYTES = 4, 1 << 20
 
 
 class ImageRefused(ValueError):
@@ -60,8 +63,21 @@ def load_gray(path: Path, max_pixels: int = MAX_IMAGE_PIXELS):
             f"{width}×{height} px is over the limit of {max_pixels:,} pixels; scale it down "
             "or raise --max-pixels"
         )
+    size, most = path.stat().st_size, width * height * BYTES_PER_PIXEL + SLACK_BYTES
+    if size > most:
+        raise ImageRefused(
+            f"{size:,} bytes is more than a {width}×{height} px image can hold ({most:,}); "
+            "the file is damaged or not what its header says"
+        )
     data = np.fromfile(path, dtype=np.uint8)  # one read, the same bytes the header came from
-    gray = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our one line, not its
+    try:
+        gray = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    except cv2.error:
+        gray = None
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if gray is None:
         raise ImageRefused("damaged or unsupported image data")
     return gray

@@ -198,8 +198,9 @@ def _open_stopped(path: Path, lock: int | None) -> JournalReader:
     if problem := wal_problem(wal):
         raise WalNotReplayable(
             f"{wal} holds {wal_bytes} bytes that should be the journal's newest records, but "
-            f"SQLite would skip them: {problem}; recover the -wal from the terminal's card "
-            "(a whole copy, or the card itself)"
+            f"SQLite would skip them: {problem}; use a whole copy of the card's {wal.name}, or, "
+            f"to read what SQLite can replay, copy {path.name} and {wal.name} to a writable "
+            "folder and read the copy"
         )
     if not shm.exists():
         raise WalNotReplayable(
