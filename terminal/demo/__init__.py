@@ -24,6 +24,8 @@ def run_demo(
     online_sales: int = 16,
     offline_sales: int = 6,
 ) -> int:
+    from terminal.cli import describe_error
+    from terminal.config.loader import ConfigError
     from terminal.demo.day import Day, DemoFailed, journal_holds, platform_holds
     from terminal.demo.world import open_world
     from terminal.sim.platform.pki import SimulatorStateError
@@ -31,7 +33,12 @@ def run_demo(
     def say(text: str) -> None:
         print(f"• {text}" if not text.startswith("  ") else text, flush=True)
 
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="qr-terminal-demo-"))
+    if workdir is not None and any(ord(c) < 32 or ord(c) == 127 for c in str(workdir)):
+        print(f"error: --workdir {str(workdir)!r}: a control character in the path; give a "
+              "plain folder name", file=sys.stderr)  # fmt: skip
+        return 2
+    # Absolute: the app resolves a relative screens folder under its own state folder.
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="qr-terminal-demo-")).absolute()
     if workdir.exists() and any(workdir.iterdir()):
         print(f"error: {workdir}: not empty; give a new or empty --workdir", file=sys.stderr)
         return 2
@@ -39,7 +46,7 @@ def run_demo(
     fresh = not workdir.exists() or not any(workdir.iterdir())
     try:
         world = open_world(workdir, headless=headless, interactive=interactive)
-    except (OSError, sqlite3.Error, SimulatorStateError) as error:
+    except (OSError, sqlite3.Error, SimulatorStateError, ConfigError) as error:
         # A full disk or an unwritable folder: say so in one line and leave nothing half-made.
         if fresh:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -65,6 +72,13 @@ def run_demo(
     except DemoFailed as error:
         print(f"error: the demo day stopped: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a disk filled during the day: say where, not "(input)"
+        world.close()
+        if fresh:
+            shutil.rmtree(workdir, ignore_errors=True)  # and give the space back
+        print(f"error: --workdir {workdir}: {describe_error(error).removeprefix('(input): ')}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     finally:
         # Whatever happened, the app's threads and the simulator stop (nothing left running).
         world.close()

@@ -33,8 +33,13 @@ class World:
     config: object
     files: StateFiles
     frames: Path
+    closed: bool = False
 
     def close(self) -> None:
+        """Stops the app and the simulator; a second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.app.shutdown()
         finally:

@@ -18,9 +18,10 @@ from terminal.cli import main
 from tests.hw.xserver import have_xvfb, xvfb
 
 
-def test_a_short_day_end_to_end(tmp_path, capsys):
+def test_a_short_day_end_to_end(tmp_path, capsys, monkeypatch):
     workdir = tmp_path / "demo"
-    assert main(["demo", "--headless", "--workdir", str(workdir), "--sales", "4"]) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --workdir: the frames still land in it
+    assert main(["demo", "--headless", "--workdir", "demo", "--sales", "4"]) == 0
     out = capsys.readouterr().out
     assert "approved online" in out and "approved offline" in out
     assert "MPM offline: the terminal read the app's signed receipt" in out
@@ -119,3 +120,31 @@ def test_a_demo_that_cannot_set_up_says_so_and_leaves_nothing(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "cannot set up the demo there" in err and "disk is full" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "demo").exists()
+
+
+def test_a_workdir_with_a_control_character_is_refused_unmade(tmp_path, capsys):
+    """Hostile review 2 L1: the message blamed an 'empty path' and the folder stayed."""
+    assert main(["demo", "--headless", "--workdir", str(tmp_path / "a\nb")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "control character" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_disk_that_fills_during_the_day_is_one_line_naming_the_workdir(
+    tmp_path, capsys, monkeypatch
+):
+    """Hostile review 2 L3: 'error: (input): no space left…', and the folder stayed."""
+    import errno
+
+    from terminal.demo.day import Day
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as PIL's PNG save raises it
+
+    monkeypatch.setattr(Day, "play", full_disk)
+    workdir = tmp_path / "demo"
+    assert main(["demo", "--headless", "--workdir", str(workdir)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "(input)" not in err
+    assert f"--workdir {workdir}" in err and "no space" in err
+    assert not workdir.exists()
