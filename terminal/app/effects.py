@@ -39,7 +39,7 @@ from terminal.core.session.events import (
 from terminal.core.session.model import TxnEntry
 from terminal.core.session.report import entry_from_record, since_last_close, z_report
 from terminal.ledger.errors import LedgerError
-from terminal.ledger.reader import read_records
+from terminal.ledger.reader import find_record, read_since_last_close
 from terminal.sync.errors import SyncError
 
 log = logging.getLogger(__name__)
@@ -197,14 +197,12 @@ class Effects(ChargeEffects, CodeEffects):
         return z_report(entries, close_seq=recorded.record.seq)
 
     def today(self) -> tuple[TxnEntry, ...]:
-        return since_last_close(read_records(self.ledger.path))
+        return since_last_close(read_since_last_close(self.ledger.path))
 
     def _entry(self, txn_id: str) -> TxnEntry | None:
         """A journal record as an entry, through the read-only connection (any thread)."""
-        for record in read_records(self.ledger.path):
-            if record.txn_id == txn_id and record.kind != "close":
-                return entry_from_record(record)
-        return None
+        record = find_record(self.ledger.path, txn_id)
+        return entry_from_record(record) if record and record.kind != "close" else None
 
     # --- paper -----------------------------------------------------------------------------
 

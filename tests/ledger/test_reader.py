@@ -18,11 +18,14 @@ from terminal.ledger.reader import (
     StateDirectoryReadOnly,
     TerminalRunning,
     WalNotReplayable,
+    find_record,
     open_journal,
     open_read_only,
     read_records,
+    read_since_last_close,
 )
 from tests.ledger.helpers import (
+    clock,
     listing,
     open_ledger,
     pulled_card,
@@ -164,3 +167,21 @@ def test_health_says_why_it_cannot_read_a_directory_nobody_may_write(folder):
 
     refused = run_as_nobody(work)
     assert DatabaseUnreadable.__name__ in refused and "run as the terminal's user" in refused
+
+
+def test_the_day_since_the_last_close_and_one_record_by_its_id(folder):
+    """What the app reads at a close and for a refund: not the whole journal."""
+    ledger = open_ledger(folder)
+    path = folder / "terminal.db"
+    first = sale(ledger, 1000, 0)
+    assert [r.seq for r in read_since_last_close(path)] == [1]  # no close yet: everything
+    sale(ledger, 1001, 1)
+    close = ledger.record_close(clock=clock(5_000))
+    assert [r.kind for r in read_since_last_close(path)] == ["close"]
+    later = [sale(ledger, 2000 + n, 10 + n) for n in range(2)]
+    since = read_since_last_close(path)
+    assert [r.seq for r in since] == [close.record.seq, *(s.record.seq for s in later)]
+    assert since == read_records(path)[close.record.seq - 1 :]
+    assert find_record(path, first.record.txn_id) == read_records(path)[0]
+    assert find_record(path, "0190f0f0-0000-7000-8000-00000000dead") is None
+    ledger.close()
