@@ -39,3 +39,10 @@ def test_a_png_cut_short_is_one_line_without_the_decoders_own_warnings(tmp_path,
     out, err = capfd.readouterr()
     assert json.loads(out)["error"] == "damaged or unsupported image data"
     assert err.count("\n") == 1, err  # no "[ WARN:0@…] global grfmt_png.cpp" line before ours
+
+
+def test_a_symlink_loop_is_not_called_missing(tmp_path, capfd):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    assert main(["decode", str(tmp_path / "a.png")]) == 2
+    assert "symbolic link to nothing" in capfd.readouterr().err

@@ -45,6 +45,8 @@ def load_gray(path: Path, max_pixels: int = MAX_IMAGE_PIXELS):
     from PIL import Image
 
     if not path.exists():
+        if path.is_symlink():  # exists() follows the link: a dangling one, or a loop
+            raise ImageRefused("a symbolic link to nothing (dangling, or a loop); give the file")
         raise ImageRefused("no such file")
     if not path.is_file():
         raise ImageRefused("not a regular file")
