@@ -1,6 +1,7 @@
-"""Reading the journal without writing it: the one journal SELECT, and the two ways to open the
-database read-only: beside a running terminal (SQLite's shared WAL read), or from a stopped
-terminal's files, e.g. an SD card mounted read-only (nothing is created beside the database)."""
+"""Reading the journal without writing it: the journal's SELECTs (whole, since the last close, one
+record), and the two ways to open the database read-only: beside a running terminal (SQLite's
+shared WAL read), or from a stopped terminal's files, e.g. an SD card mounted read-only (nothing
+is created or changed beside the database)."""
 
 from __future__ import annotations
 
