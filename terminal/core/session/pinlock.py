@@ -1,4 +1,4 @@
-"""Wrong-PIN throttling: after `max_pin_tries` wrong tries at one PIN PIN entry locks for a
+"""Wrong-PIN throttling: after `max_pin_tries` wrong tries at one PIN, PIN entry locks for a
 while, and each further lock in a row lasts twice as long (up to `pin_lockout_max_ms`). Each PIN
 (manager, technician) has one count of wrong tries, which decides the lock and what its PIN
 screen says; it spans screens (refund and day close share the manager PIN), so cancelling and
@@ -12,7 +12,7 @@ wall clock plays no part: set back it could stretch a lock, set forward (NTP's f
 Pi without a real-time clock) it would end one at once.
 
 A restart must not reset any of it, or a power cut would give three fresh tries. The app keeps
-`saved(ctx)` (the count and the time the lock has left) in the state directory whenever it
+`saved(ctx)` (the counts and the time the lock has left) in the state directory whenever it
 changes, and the next start begins from `initial_state(config, saved, mono_ms)`. Monotonic
 time restarts at boot, so a lock's time left is kept, not its start, and it counts down again
 from the start: a power cut during a lock leaves at least the time it had left.
@@ -74,13 +74,13 @@ def remaining_ms(ctx: Context) -> int:
     return max(0, min(left, ctx.pin_locked_ms))
 
 
-def lock_length_ms(ctx: Context, failures: int) -> int:
-    """The lock that `failures` wrong PINs in a row earn: 0 until a multiple of the tries."""
+def lock_length_ms(ctx: Context, count: int) -> int:
+    """The lock that `count` wrong tries at a PIN earn: 0 until a multiple of the tries."""
     config = ctx.config
     tries = _tries(config)
-    if failures < tries or failures % tries:
+    if count < tries or count % tries:
         return 0
-    doublings = min(failures // tries - 1, 32)  # bounded: 2**32 · 30 s is past any cap
+    doublings = min(count // tries - 1, 32)  # bounded: 2**32 · 30 s is past any cap
     return min(config.pin_lockout_ms << doublings, config.pin_lockout_max_ms)
 
 
