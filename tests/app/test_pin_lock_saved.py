@@ -83,10 +83,12 @@ def test_wrong_pins_then_a_restart_and_the_lock_still_holds(tmp_path):
     finally:
         kit.app.shutdown()
 
-    kit = started(state_dir)
+    kit = Kit(state_dir)
     try:
+        # The whole lock again from this start (it was saved as 30 s left, rounded up).
+        assert remaining_ms(kit.app.state.ctx) == 30_000
+        kit.app.run(until=kit.screen_is(Home), timeout=10)
         assert refused_while_locked(try_the_right_pin(kit)), "the PIN was checked while locked"
-        assert 25_000 < remaining_ms(kit.app.state.ctx) <= 30_000
     finally:
         kit.app.shutdown()
 
