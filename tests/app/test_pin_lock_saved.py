@@ -32,11 +32,16 @@ def started(state_dir) -> Kit:
     return kit
 
 
+def wrong_manager_pins(count: int, screen):
+    """The app's state has counted `count` wrong manager PINs and shows a `screen`."""
+    return lambda s: isinstance(s.screen, screen) and s.ctx.manager_pin_failures == count
+
+
 def three_wrong_pins(kit: Kit) -> None:
     kit.app.press("F3")
     for _ in range(2):
         kit.app.press(*WRONG, "enter")
-    kit.app.run(until=lambda s: isinstance(s.screen, PinEntry) and s.ctx.manager_pin_failures == 2)
+    kit.app.run(until=wrong_manager_pins(2, PinEntry), timeout=10)
     kit.app.press(*WRONG, "enter")
     kit.app.run(until=locked, timeout=10)
 
@@ -64,7 +69,7 @@ def test_wrong_pins_then_a_restart_and_the_lock_still_holds(tmp_path):
     kit = started(state_dir)
     try:
         kit.app.press("F3", *WRONG, "enter", "cancel")
-        kit.app.run(until=lambda s: isinstance(s.screen, Home) and s.ctx.manager_pin_failures == 1)
+        kit.app.run(until=wrong_manager_pins(1, Home), timeout=10)
     finally:
         kit.app.shutdown()
     saved = json.loads((state_dir / NAME).read_text())

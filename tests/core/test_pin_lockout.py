@@ -287,7 +287,10 @@ def test_the_tries_left_come_from_the_count_that_decides_the_lock():
     """After a lock, cancelling and coming back, the screen still counts towards the next lock
     (it said "(1회)" on the fourth wrong PIN in a row)."""
     counter = Counter()
-    ctx = lambda: counter.state.ctx  # noqa: E731
+
+    def ctx():
+        return counter.state.ctx
+
     assert tries_left(ctx(), MANAGER) == 3
     counter.close_with("0000")
     assert (tries_left(ctx(), MANAGER), next_lock_ms(ctx(), MANAGER)) == (2, 30_000)
