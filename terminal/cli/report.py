@@ -86,7 +86,8 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     zone = ZoneInfo(config.locale.timezone)
     try:
-        records = read_records(database, stopped=args.terminal_stopped)
+        # Chained: a record edited on the card would otherwise be summed without a word.
+        records = read_records(database, stopped=args.terminal_stopped, chained=True)
     except LedgerError as error:
         print(f"error: {journal_read_error(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from terminal.core.records import Record, record_from_json
+from terminal.core.records import GENESIS_HASH, Record, chain_hash, record_from_json
 from terminal.ledger.errors import LedgerCorrupt, LedgerError, LedgerReadOnly, translate
 from terminal.ledger.wal import wal_problem
 from terminal.signing import b64url_decode
@@ -113,6 +113,28 @@ class JournalReader:
         except sqlite3.Error as error:
             raise translate(error, self.path) from None
 
+    def chained_records(self) -> list[Record]:
+        """Every record, checked to be one unbroken chain: seq 1, 2, 3, … each naming the hash
+        of the JWS before it, so a row changed (but the last), removed or inserted on the card
+        is LedgerCorrupt naming where. Signatures are `journal verify`'s job (it needs the
+        device certificate)."""
+        records: list[Record] = []
+        previous = GENESIS_HASH
+        try:
+            for seq, jws, _ in self.rows():
+                record = stored_record(seq, jws)
+                if record.seq != seq or seq != len(records) + 1 or record.prev_hash != previous:
+                    raise LedgerCorrupt(
+                        f"{self.path}: the journal's chain breaks at seq {seq} (a record was "
+                        "changed, removed or inserted); export the journal and check it with "
+                        "`qr-terminal journal verify`"
+                    )
+                records.append(record)
+                previous = chain_hash(jws)
+        except sqlite3.Error as error:
+            raise translate(error, self.path) from None
+        return records
+
     def first_device(self) -> str | None:
         try:
             return first_device(self.connection)
@@ -135,10 +157,11 @@ class JournalReader:
         self.close()
 
 
-def read_records(path: Path, *, stopped: bool = False) -> list[Record]:
-    """Every record of the journal at `path`, oldest first (see open_journal for `stopped`)."""
+def read_records(path: Path, *, stopped: bool = False, chained: bool = False) -> list[Record]:
+    """Every record of the journal at `path`, oldest first (see open_journal for `stopped`);
+    `chained` checks the hash chain on the way (JournalReader.chained_records)."""
     with open_journal(path, stopped=stopped) as reader:
-        return reader.records()
+        return reader.chained_records() if chained else reader.records()
 
 
 def database_problem(path: Path) -> str | None:

@@ -120,3 +120,25 @@ def test_any_change_to_the_wal_header_or_a_cut_is_seen(card):
         assert wal_problem(spoiled) is not None
 
     check()
+
+
+def test_a_record_edited_on_the_card_breaks_the_chain_for_report(tmp_path, monkeypatch, capsys):
+    """Hostile review 2 M7: an amount edited 1001 → 1 (signature left as it was) was summed."""
+    import dataclasses
+
+    from terminal.ledger.reader import payload_record
+    from terminal.signing import b64url
+
+    monkeypatch.delenv("QR_TERMINAL_DEVICE_FILE", raising=False)
+    stopped_terminal(tmp_path)
+    database = tmp_path / "terminal.db"
+    ((_, jws),) = sqlite3.connect(database).execute("SELECT seq, jws FROM journal WHERE seq = 2")
+    edited = dataclasses.replace(payload_record(jws), amount_won=1, list_won=1)
+    header, _, signature = jws.split(".")
+    _damage_record(database, 2, f"{header}.{b64url(edited.canonical())}.{signature}")
+    assert len(read_records(database)) == 3  # each row still decodes on its own
+    with pytest.raises(LedgerCorrupt, match="chain breaks at seq 3"):
+        read_records(database, chained=True)
+    assert main(["report", "--day", "2026-11-18", "--db", str(database)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "seq 3" in err and "journal verify" in err
