@@ -26,7 +26,7 @@ from terminal.app.pin_lock_file import PinLockFile
 from terminal.app.settings import session_config, theme_for
 from terminal.app.stand import StandArrived, StandRecorder
 from terminal.app.support import OfflineDecision, OnSessionThread, RefundApproved
-from terminal.config.merchant import rates_for
+from terminal.config.merchant import barcode_for, rates_for
 from terminal.core.keys import KeyEvent, parse_key
 from terminal.core.session import initial_state, pinlock, step
 from terminal.core.session.events import (
@@ -99,7 +99,7 @@ class App:
         decoder = config.decoder
         self.scan = ScanWorker(
             parts.camera,
-            Pipeline(decoder.backends, decoder.formats),
+            Pipeline(decoder.backends, decoder.formats, payment_barcode=barcode_for(config)),
             decoder.max_fps,
             decoder.hold_release_ms,
         )

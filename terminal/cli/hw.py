@@ -212,12 +212,15 @@ def _try_camera(config, args) -> int:
     import numpy as np
     from PIL import Image, ImageDraw
 
+    from terminal.config.merchant import barcode_for
     from terminal.hw.factory import check_camera, open_camera, open_display
     from terminal.scan.pipeline import Pipeline
 
     camera = open_camera(config.camera, config.paths)
     print(check_camera(camera).line())  # starts and stops it once
-    pipeline = Pipeline(config.decoder.backends, config.decoder.formats)
+    pipeline = Pipeline(
+        config.decoder.backends, config.decoder.formats, payment_barcode=barcode_for(config)
+    )
     display = open_display(config, png_folder=None)
     try:
         camera.start()

@@ -180,6 +180,15 @@ def parse_customer_barcode(text: str, barcode: BarcodeFormat = DEFAULT_BARCODE) 
     return token_id
 
 
+def is_customer_barcode(text: str, barcode: BarcodeFormat = DEFAULT_BARCODE) -> bool:
+    """Whether `text` is a well-formed customer barcode of `barcode`'s format."""
+    try:
+        parse_customer_barcode(text, barcode)
+    except TokenError:
+        return False
+    return True
+
+
 def scanned_token_id(text: str, barcode: BarcodeFormat = DEFAULT_BARCODE) -> str | None:
     """The token id a scanned customer code names (QR or barcode form), read WITHOUT checking
     its signature, or None when the text is neither form. Only for marking a code as used: the

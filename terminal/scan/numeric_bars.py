@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -38,6 +39,7 @@ SLANTS = (-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2)  # module width c
 MIN_CONTRAST = 24.0  # grey levels between quiet zone and bars: less is not a barcode
 MAX_RESIDUAL = 0.16  # accepted fit error, RMS as a share of the bar contrast
 MAX_WORSE_THAN_ENDS = 2.5  # the symbols may fit at most this much worse than the known ends
+MIN_MARGIN = 3e-4  # every symbol must beat its best alternative by this much (see Reading)
 
 
 _DATA = np.array([pattern(v) for v in range(DIGIT_PAIRS)])  # (100, 11)
@@ -204,43 +206,69 @@ def read_numeric(profile: np.ndarray, digits: tuple[int, ...] = (24,)) -> str | 
         _decode(_Fit(profile, left, right, fit.pairs, slant), sigma, light, depth)
         for slant in SLANTS
     ]
-    error, values, valid = min(readings)
-    if not valid or error > MAX_RESIDUAL or error > MAX_WORSE_THAN_ENDS * max(ends_error, 0.02):
+    best = min(readings, key=lambda reading: reading.error)
+    if not best.valid or best.margin < MIN_MARGIN:
         return None
-    return "".join(f"{value:02d}" for value in values)
+    if best.error > MAX_RESIDUAL or best.error > MAX_WORSE_THAN_ENDS * max(ends_error, 0.02):
+        return None
+    return "".join(f"{value:02d}" for value in best.pairs)
 
 
-def _decode(fit: _Fit, sigma: float, light: float, depth: float) -> tuple[float, list[int], bool]:
-    """(RMS error as a share of contrast, digit-pair values, checksum holds) of the most likely
-    symbols given the extent, blur and levels: Viterbi over neighbouring pairs."""
+def _decode(fit: _Fit, sigma: float, light: float, depth: float) -> Reading:
+    """The most likely symbols given the extent, blur and levels (Viterbi over neighbouring
+    pairs, blur coupling each symbol to the one before), with how sure each choice is."""
     lead = min(3, int(np.ceil(1.5 * sigma)))  # modules of the previous symbol each window sees
     operators = _window_operators(sigma, lead)
 
     def seen(k: int) -> np.ndarray:  # the observed window of symbol k (the start is 0)
         return fit.observed[_samples(11 * k - lead, 11 * k + 11 - lead)]
 
+    def costs(before, symbols, after, k: int) -> np.ndarray:
+        return _pair_costs(before, symbols, after, operators, seen(k), light, depth)
+
     start, stop = pattern(START_C)[None, :], pattern(STOP)
     unknown = _UNKNOWN[None, :]
-    levels = (light, depth)
+    head, tail = stop[None, :11], np.concatenate([stop[11:], np.zeros(9)])[None, :]
     # Symbol 1 follows the start; symbols 2..pairs follow a digit pair; the check follows the
     # last pair and comes before the stop; the stop's window checks the check symbol's tail.
-    total = _pair_costs(start, _DATA, unknown, operators, seen(1), *levels)[0]
-    back = []
-    for k in range(2, fit.pairs + 1):
-        step = total[:, None] + _pair_costs(_DATA, _DATA, unknown, operators, seen(k), *levels)
-        back.append(step.argmin(axis=0))
-        total = step.min(axis=0)
-    head, tail = stop[None, :11], np.concatenate([stop[11:], np.zeros(9)])[None, :]
-    k = fit.pairs + 1
-    step = total[:, None] + _pair_costs(_DATA, _CHECKS, head, operators, seen(k), *levels)
-    check_from = step.argmin(axis=0)
-    total = step.min(axis=0)
-    total = total + _pair_costs(_CHECKS, head, tail, operators, seen(k + 1), *levels)[:, 0]
-    check = int(total.argmin())
-    values = [int(check_from[check])]
-    for pointers in reversed(back):
-        values.append(int(pointers[values[-1]]))
-    values.reverse()
-    valid = checksum(values) == check
+    steps = [costs(start, _DATA, unknown, 1)]
+    steps += [costs(_DATA, _DATA, unknown, k) for k in range(2, fit.pairs + 1)]
+    steps.append(costs(_DATA, _CHECKS, head, fit.pairs + 1))
+    steps.append(costs(_CHECKS, head, tail, fit.pairs + 2))  # (check values, the stop)
+    values, total, margin = _min_sum(steps)
+    *pairs, check, _ = values
     samples = (fit.pairs + 2) * 11 * SAMPLES
-    return float(np.sqrt(max(0.0, total[check]) / samples)) / -depth, values, valid
+    return Reading(
+        error=float(np.sqrt(max(0.0, total) / samples)) / -depth,
+        pairs=pairs,
+        valid=checksum(pairs) == check,
+        margin=margin / (depth * depth * 11 * SAMPLES),
+    )
+
+
+class Reading(NamedTuple):
+    error: float  # RMS fit error as a share of the bar contrast
+    pairs: list[int]  # the digit-pair values, in order
+    valid: bool  # the check symbol matches them
+    margin: float  # the least extra error any single other choice costs, per symbol window
+
+
+def _min_sum(steps: list[np.ndarray]) -> tuple[list[int], float, float]:
+    """Best path through a chain whose step k costs steps[k][previous, this] (the first step
+    has one previous state, the last one one state after it): (the states, its total, and the
+    smallest margin by which it beats the best path that differs at any one position)."""
+    forward = [steps[0][0]]
+    for step in steps[1:]:
+        forward.append((forward[-1][:, None] + step).min(axis=0))
+    backward = [np.zeros_like(forward[-1])]
+    for step in reversed(steps[1:]):
+        backward.append((step + backward[-1][None, :]).min(axis=1))
+    backward.reverse()
+    values, margin = [], np.inf
+    for ahead, behind in zip(forward, backward, strict=True):
+        through = ahead + behind  # the best total of any path through each state here
+        order = np.argsort(through)
+        values.append(int(order[0]))
+        if len(order) > 1:
+            margin = min(margin, float(through[order[1]] - through[order[0]]))
+    return values, float(forward[-1].min()), margin

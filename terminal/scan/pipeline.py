@@ -37,6 +37,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from terminal.core.tokens import DEFAULT_BARCODE, BarcodeFormat, is_customer_barcode
 from terminal.scan import bars
 from terminal.scan.blur import defocus_radius
 from terminal.scan.decoders import FORMATS, Decoded, ZxingBackend, load_backends
@@ -159,8 +160,12 @@ class Pipeline:
         backends: Sequence[str] = ("zxing", "zbar", "opencv"),
         formats: Sequence[str] = FORMATS,
         gate_threshold: float = GATE_THRESHOLD,
+        payment_barcode: BarcodeFormat = DEFAULT_BARCODE,
     ):
         self.formats = tuple(formats)
+        # The model step guesses the most likely symbols; what it answers must also be a
+        # payment barcode of the issuer's format (prefix, length, check digit).
+        self.payment_barcode = payment_barcode
         self.backends = load_backends(backends, formats)
         if not self.backends:
             raise RuntimeError("no decoder backend is available: pip install zxing-cpp")
@@ -231,10 +236,14 @@ class Pipeline:
                 return codes
         return []
 
-    @staticmethod
-    def _numeric_model(band: Band | None) -> list[Decoded]:
-        digits = None if band is None else read_numeric(band.fused)
-        return [] if digits is None else [Decoded("Code128", digits)]
+    def _numeric_model(self, band: Band | None) -> list[Decoded]:
+        if band is None:
+            return []
+        expected = self.payment_barcode
+        digits = read_numeric(band.fused, (expected.digits,))
+        if digits is None or not is_customer_barcode(digits, expected):
+            return []
+        return [Decoded("Code128", digits)]
 
     def _mirrored(self, image: np.ndarray, restorers) -> list[Decoded]:
         """The first code read from `image` restored by each of `restorers` (image → images),
