@@ -361,7 +361,8 @@ class App:
     # --- health ----------------------------------------------------------------------------
 
     def health(self) -> Health:
-        """For the systemd watchdog: the loop turns, the scan worker lives or says why not."""
+        """For the systemd watchdog: the loop turns, the sync thread lives, the scan worker lives
+        or says why not."""
         age = time.monotonic() - self._heartbeat
         problems = []
         if age > STALL_SECONDS:
@@ -369,8 +370,13 @@ class App:
         error = self.scan.stats().last_error
         if error:
             problems.append(f"camera: {error}")
-        # A stalled loop is what a restart cures; a broken camera is shown, not restarted for.
-        return Health(age <= STALL_SECONDS, age, tuple(problems))
+        # A dead or stuck sync thread leaves every sale unsent: a restart cures it, as it does a
+        # stalled loop (SyncWorker.trouble(); a test's sync stand-in without it says nothing).
+        # A broken camera is shown, not restarted for.
+        sync_trouble = getattr(self.parts.sync, "trouble", lambda: None)()
+        if sync_trouble:
+            problems.append(f"sync: {sync_trouble}")
+        return Health(age <= STALL_SECONDS and not sync_trouble, age, tuple(problems))
 
     def self_test(self) -> list[str]:
         """The technician menu's self-test: each device's own check, the link, the disk."""
