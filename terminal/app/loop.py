@@ -41,7 +41,7 @@ from terminal.core.session.events import (
 from terminal.core.session.model import Home, State
 from terminal.hw.camera import CameraError
 from terminal.hw.feedback import Signal
-from terminal.ledger.reader import read_records
+from terminal.ledger.reader import read_records, read_since_last_close
 from terminal.scan.worker import ScanEvent, ScanWorker
 from terminal.ui.screens import render
 
@@ -172,7 +172,7 @@ class App:
             self._camera_error = str(error)
         if self.parts.sync is not None:
             self.parts.sync.start()
-        today = since_last_close(read_records(self.parts.ledger.path))
+        today = since_last_close(read_since_last_close(self.parts.ledger.path))
         self._handle(DayLoaded(today, wall_ms()))
         self._publish_status(force=True)
         self._draw()
