@@ -210,9 +210,8 @@ def hold_contestants() -> dict[str, Callable[[], Callable]]:
     return {
         "zxing-cpp": lambda: zxing.decode,
         "pipeline": lambda: lambda gray: pipeline.decode(gray).codes,
+        # The scan worker's default: Code128 reads confirmed, no averaging, no back-off.
         "+confirm": through(Fusion(average=False)),
-        # The scan worker's default: Code128 reads confirmed, repairs backed off at a spot
-        # that keeps failing, no averaging.
         "+confirm+backoff": through(Fusion(average=False), backoff=True),
         "+confirm+fusion": through(Fusion()),
     }

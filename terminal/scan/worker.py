@@ -60,8 +60,10 @@ class ScanWorker:
     codes held over several unread frames from their aligned mean. Fusing is off by default:
     on the fresh holds of `scripts/bench scan` (seed 3) it read no hold that single frames did
     not, and cost 0.3× zxing-cpp's time more per frame of held screens with no code. With
-    `backoff` (on by default), a spot whose repairs keep failing is repaired only now and then
-    (terminal/scan/backoff.py): a code-like screen with no code held in view stays cheap.
+    `backoff`, a spot whose repairs keep failing is repaired only now and then
+    (terminal/scan/backoff.py). Off by default too: on the fresh holds of seed 4 it lost one
+    hold (60 → 59 of 65) and saved little (empty holds 0.66× → 0.64× zxing-cpp per frame), the
+    repair gates alone having made held empty screens cheap.
     """
 
     def __init__(
@@ -71,7 +73,7 @@ class ScanWorker:
         max_fps: int,
         hold_release_ms: int,
         fuse: bool = False,
-        backoff: bool = True,
+        backoff: bool = False,
     ):
         self.camera, self.pipeline = camera, pipeline
         self.fusion = _fusion(pipeline, fuse)

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from terminal.scan.backoff import RepairBackoff
 from terminal.scan.decoders import Decoded
 from terminal.scan.pipeline import Pipeline, PipelineStats, ScanResult
+from terminal.scan.worker import ScanWorker
+from terminal.sim.camera import SimCamera, customer_shows
 from terminal.sim.dataset import counter_holds
 
 SPOT = (320, 240)
@@ -103,3 +105,12 @@ def test_an_empty_held_screen_runs_fewer_repairs_and_a_held_code_is_still_read()
         backoff.update(result)
         texts |= {code.text for code in result.codes}
     assert texts == {held.expected}
+
+
+def test_the_scan_worker_with_back_off_reports_a_shown_token_once():
+    token = "EU1:" + "7%W4QJ+8X0MFK6B.-:/$*ZNPAT" * 5
+    camera = SimCamera(customer_shows(token), fps=10, seed=3)
+    worker = ScanWorker(camera, Pipeline(), max_fps=10, hold_release_ms=1500, backoff=True)
+    events = worker.run_to_end(timeout=120)
+    assert [(e.code.format, e.code.text) for e in events] == [("QRCode", token)]
+    assert worker.backoff is not None and worker.stats().pipeline_errors == 0
