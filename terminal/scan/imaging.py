@@ -86,7 +86,7 @@ def deblurred(gray: np.ndarray, degrees: float, lengths, noise_ratio: float = 0.
 
 
 def whitened(
-    gray: np.ndarray, smooth: float = 2.0, strength: float = 0.8, floor: float = 0.01
+    gray: np.ndarray, smooth: float = 1.0, strength: float = 0.8, floor: float = 0.01
 ) -> np.ndarray:
     """Blind sharpening by spectral whitening: divides the spectrum by its own smooth envelope.
 
