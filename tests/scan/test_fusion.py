@@ -113,7 +113,7 @@ def test_frames_with_nothing_code_like_are_not_kept():
 @pytest.mark.parametrize("category", ["finger", "refresh_banding", "hand_motion"])
 def test_fused_holds_of_the_fresh_split_read_right(pipeline, category):
     """Holds of the fresh split (not tuned on): of the first three, at least two are read within
-    6 frames, and nothing is ever read wrong (the first hand_motion hold of seed 4 stays unread:
+    6 frames, and nothing is ever read wrong (a hand_motion hold may stay unread:
     its blur never drops below what the repairs undo)."""
     read = 0
     for hold in counter_holds(category, 3, HOLD_SPLITS["fresh"], frames=6):
