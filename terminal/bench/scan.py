@@ -314,7 +314,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", metavar="DIR")
     parser.add_argument("--holds", type=int, default=0, help="holds per category; only holds")
     parser.add_argument("--hold-splits", nargs="+", choices=list(HOLD_SPLITS), default=None)
+    parser.add_argument(
+        "--unseen-seed",
+        type=int,
+        metavar="SEED",
+        help=f"report on this seed instead of {SPLITS['unseen']} (frames and holds): another "
+        "split nothing was tuned on, to see the spread between seeds",
+    )
     args = parser.parse_args(argv)
+    if args.unseen_seed is not None:
+        if args.unseen_seed == SPLITS["tuning"]:
+            parser.error(f"--unseen-seed {args.unseen_seed} is the tuning seed; pick another")
+        SPLITS["unseen"] = HOLD_SPLITS["fresh"] = args.unseen_seed
     if args.holds:
         splits = tuple(args.hold_splits or HOLD_SPLITS)
         empties = max(1, args.empties // HOLD_FRAMES)
