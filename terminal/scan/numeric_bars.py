@@ -39,7 +39,10 @@ SLANTS = (-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2)  # module width c
 MIN_CONTRAST = 24.0  # grey levels between quiet zone and bars: less is not a barcode
 MAX_RESIDUAL = 0.16  # accepted fit error, RMS as a share of the bar contrast
 MAX_WORSE_THAN_ENDS = 2.5  # the symbols may fit at most this much worse than the known ends
-MIN_MARGIN = 3e-4  # every symbol must beat its best alternative by this much (see Reading)
+# Every symbol must beat its best alternative by this much extra squared error, per sample of
+# its window in units of the squared bar contrast (an RMS difference of ~1.7% of the contrast):
+# on 1,500 blurred random tokens every wrong reading had less, 96% of the right ones more.
+MIN_MARGIN = 3e-4
 
 
 _DATA = np.array([pattern(v) for v in range(DIGIT_PAIRS)])  # (100, 11)
