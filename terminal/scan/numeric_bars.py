@@ -41,7 +41,8 @@ MAX_RESIDUAL = 0.16  # accepted fit error, RMS as a share of the bar contrast
 MAX_WORSE_THAN_ENDS = 2.5  # the symbols may fit at most this much worse than the known ends
 # Every symbol must beat its best alternative by this much extra squared error, per sample of
 # its window in units of the squared bar contrast (an RMS difference of ~1.7% of the contrast):
-# on 1,500 blurred random tokens every wrong reading had less, 96% of the right ones more.
+# of 856 readings of 1,500 blurred random 24-digit barcodes, every wrong one had less and 96%
+# of the right ones more.
 MIN_MARGIN = 3e-4
 
 
