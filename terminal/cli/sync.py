@@ -69,6 +69,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _once(args: argparse.Namespace) -> int:
+    from terminal.app.errors import AppError
+    from terminal.app.lock import StateLock
     from terminal.ledger.store import Ledger
     from terminal.signing import DeviceKey
     from terminal.sync.assembly import build_worker
@@ -85,18 +87,28 @@ def _once(args: argparse.Namespace) -> int:
     if not files.state.database.is_file():
         print(f"error: {files.state.database}: no database; nothing to send", file=sys.stderr)
         return EXIT_BAD_INPUT
-    ledger = Ledger(files.state.database, DeviceKey.load(files.state.key), config.device.id)
-    worker = build_worker(config, ledger, files=files)
+    # One writer of the ledger: a running terminal sends its outbox itself, and a technician's
+    # stopped-terminal read of the card must not see the journal change under it.
     try:
-        report = worker.run_once()
-    except SyncError as error:
-        print(f"sync: not finished: {error}", file=sys.stderr)
-        print(f"sync: {error.message_ko}", file=sys.stderr)
-        return EXIT_FAILED
+        lock = StateLock.take(files.state.database.parent)
+    except AppError as error:
+        print(f"error: {error}; a running terminal sends its own outbox", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        ledger = Ledger(files.state.database, DeviceKey.load(files.state.key), config.device.id)
+        worker = build_worker(config, ledger, files=files)
+        try:
+            report = worker.run_once()
+        except SyncError as error:
+            print(f"sync: not finished: {error}", file=sys.stderr)
+            print(f"sync: {error.message_ko}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            depth, _ = ledger.queue()
+            worker.client.close()
+            ledger.close()
     finally:
-        depth, _ = ledger.queue()
-        worker.client.close()
-        ledger.close()
+        lock.close()
     print(
         f"sent {report.sent} record(s) in {report.requests} request(s): "
         f"{report.accepted} accepted ({report.duplicate} already held), "

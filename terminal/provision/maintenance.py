@@ -161,15 +161,31 @@ def close_day(files: StateFiles, device_id: str, now_ms: int, synced: bool, runn
     health = check_database(files.database)
     if health.since_close == 0:
         return "the day is already closed"
-    if running:
+    lock = None if running else _run_lock(files.state_dir)
+    if lock is None:  # the service runs, or something holds run.lock: a terminal, or a read
         request = files.state_dir / CLOSE_REQUEST
         request.parent.mkdir(mode=0o700, exist_ok=True)
         atomic_write(request, f"{now_ms}\n".encode())
         return f"asked the running terminal to close the day ({health.since_close} records)"
-    ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
     try:
-        trusted = now_ms if synced else ledger.last_trusted_ms()
-        ledger.record_close(clock=ClockState(now_ms, synced, trusted))
+        ledger = Ledger(files.database, DeviceKey.load(files.key), device_id)
+        try:
+            trusted = now_ms if synced else ledger.last_trusted_ms()
+            ledger.record_close(clock=ClockState(now_ms, synced, trusted))
+        finally:
+            ledger.close()
     finally:
-        ledger.close()
+        lock.close()
     return f"closed the day ({health.since_close} records)"
+
+
+def _run_lock(state_dir: Path):
+    """The state directory's run.lock taken as the ledger's one writer, or None when another
+    process holds it (a terminal systemd does not know of, or a stopped-terminal read)."""
+    from terminal.app.errors import AppError
+    from terminal.app.lock import StateLock
+
+    try:
+        return StateLock.take(state_dir)
+    except AppError:
+        return None

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from terminal.app.lock import StateLock
 from terminal.cli import main
 from terminal.ledger.health import check_database
 from terminal.provision.layout import ProvisionedPaths, StateFiles
@@ -106,6 +107,32 @@ def test_close_day_leaves_a_request_while_the_terminal_runs(tmp_path):
     assert "asked the running terminal" in outcome
     assert (terminal.state / CLOSE_REQUEST).read_text() == f"{T0 + 1}\n"
     assert check_database(terminal.database).since_close == 1  # the ledger was not touched
+
+
+def test_close_day_leaves_a_request_when_run_lock_is_held(tmp_path):
+    """systemd may not know of a terminal (one started by hand), and a technician's
+    stopped-terminal read holds run.lock too: the lock, not the service state, decides."""
+    terminal = provisioned(tmp_path)
+    ledger = terminal.ledger()
+    sale(ledger, 12000)
+    ledger.close()
+    files = StateFiles(
+        terminal.state,
+        terminal.state / "device-key.pem",
+        terminal.state / "device-cert.pem",
+        terminal.database,
+        terminal.state / "platform-ca.pem",
+        terminal.state / "platform-keys.json",
+        terminal.state / "enrollment.json",
+    )
+    holder = StateLock.take(terminal.state)
+    try:
+        outcome = close_day(files, DEVICE, T0 + 1, True, running=False)
+    finally:
+        holder.close()
+    assert "asked the running terminal" in outcome
+    assert check_database(terminal.database).since_close == 1  # the ledger was not touched
+    assert close_day(files, DEVICE, T0 + 2, True, running=False) == "closed the day (1 records)"
 
 
 def test_cli_close_day_direct_and_renew_not_due(tmp_path, capsys):

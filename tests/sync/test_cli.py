@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+from terminal.app.lock import StateLock
 from terminal.cli import main
 from tests.sync.realserver import platform_records
 from tests.sync.test_real_server import record
@@ -54,6 +55,25 @@ def test_sync_once_without_the_platform_keeps_records_and_exits_1(server, device
     ledger = device.ledger()
     assert ledger.queue()[0] == 1
     ledger.close()
+
+
+def test_sync_once_beside_a_running_terminal_is_refused_and_sends_nothing(server, device, capsys):
+    """One writer of the ledger: the terminal that holds run.lock sends its own outbox."""
+    ledger = device.ledger()
+    record(ledger, 1)
+    ledger.close()
+    device_file = provisioned(device)
+    before = (device.folder / "terminal.db").read_bytes()
+    running = StateLock.take(device.folder)
+    try:
+        assert main(["sync", "once", "--device", str(device_file)]) == 2
+    finally:
+        running.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another qr-terminal is running" in err
+    assert (device.folder / "terminal.db").read_bytes() == before
+    assert platform_records(server, device.device_id) == {}
+    assert main(["sync", "once", "--device", str(device_file)]) == 0  # stopped: it may send
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
