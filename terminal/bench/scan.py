@@ -135,16 +135,17 @@ def photo_groups(folder: Path) -> dict[str, list[Sample]]:
     return groups
 
 
-def empty_cost(names: dict[str, Callable], empties: list[Sample], rounds: int) -> dict:
+def empty_cost(names: dict[str, Callable], empties: list, rounds: int, judge=verdicts) -> dict:
     """Mean ms per empty frame for each contestant, rounds in shuffled order; and the frames
-    any contestant answered (each counted once)."""
+    (or holds) any contestant answered, each counted once. `judge` is `verdicts` for frames,
+    `hold_verdicts` for holds."""
     spent: dict[str, list[float]] = {name: [] for name in names}
     wrong: dict[str, set[str]] = {name: set() for name in names}
     for _ in range(rounds):
         order = list(names)
         random.shuffle(order)
         for name in order:
-            _, answered, times = verdicts(names[name], empties)
+            _, answered, times = judge(names[name], empties)
             spent[name] += times
             wrong[name] |= answered
     return {name: (statistics.mean(spent[name]), wrong[name]) for name in names}
@@ -287,21 +288,11 @@ def bench_holds(
     for split in splits:
         print_holds(split, per_category, frames, names)
     empty = list(counter_holds("empty", empties, HOLD_SPLITS[splits[-1]], frames))
-    spent: dict[str, list[float]] = {name: [] for name in names}
-    answered: dict[str, set[str]] = {name: set() for name in names}
-    for _ in range(rounds):
-        order = list(names)
-        random.shuffle(order)
-        for name in order:
-            _, wrong, times = hold_verdicts(names[name], empty)
-            spent[name] += times
-            answered[name] |= wrong
+    cost = empty_cost(names, empty, rounds, hold_verdicts)
     print(f"\n### empty holds ({len(empty)} × {frames} frames, {splits[-1]} split): ms per frame")
-    base = statistics.mean(spent["zxing-cpp"])
-    for name in names:
-        ms = statistics.mean(spent[name])
-        ratio, count = ms / base, len(answered[name])
-        print(f"{name:16} {ms:8.3f} ms {ratio:6.2f}× zxing-cpp {count:4} answered")
+    base = cost["zxing-cpp"][0]
+    for name, (ms, answered) in cost.items():
+        print(f"{name:16} {ms:8.3f} ms {ms / base:6.2f}× zxing-cpp {len(answered):4} answered")
 
 
 def main(argv: list[str] | None = None) -> int:

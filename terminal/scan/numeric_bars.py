@@ -163,11 +163,14 @@ def _best_ends(profile: np.ndarray, left: float, right: float, pairs: int):
     ]
     _, shift_left, shift_right = min(scored)
     fit = _Fit(profile, left + shift_left, right + shift_right, pairs)
-    error, sigma = min((fit.ends_error(s)[0], s) for s in SIGMAS)
+    (error, light, depth), sigma = min(((fit.ends_error(s), s) for s in SIGMAS), key=_first)
     if not np.isfinite(error):
         return None
-    _, light, depth = fit.ends_error(sigma)
     return error, fit, sigma, light, depth
+
+
+def _first(scored: tuple[tuple[float, float, float], float]) -> float:
+    return scored[0][0]
 
 
 @lru_cache(maxsize=64)

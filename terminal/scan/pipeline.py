@@ -211,7 +211,7 @@ class Pipeline:
         steps.append(("smooth", lambda: self._plain(cv2.GaussianBlur(gray, (0, 0), 1.0))))
         enlarged = lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)  # noqa: E731
         steps.append(("upscale", lambda: zxing.decode(enlarged())))
-        steps.append(("whiten", lambda: self._mirrored(window(gray, centre), [whitened])))
+        steps.append(("whiten", lambda: self._mirrored(window(gray, centre), [_one(whitened)])))
         steps.append(("defocus", lambda: self._defocused(gray, centre, crop)))
         if self._bars is not None:  # the slowest: last, and only Code128 reaches it
             steps.append(("model", lambda: self._numeric_model(band())))
@@ -252,7 +252,7 @@ class Pipeline:
         pad = 24
         mirrored = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
         for restore in restorers:
-            for restored in _as_images(restore(mirrored)):
+            for restored in restore(mirrored):
                 found = self._plain(restored[pad:-pad, pad:-pad])
                 if found:
                     return found
@@ -319,9 +319,9 @@ def _barcode_band(gray: np.ndarray, centre: tuple[int, int]) -> Band | None:
     return None if fused is None else Band(*found, fused)
 
 
-def _as_images(restored) -> list[np.ndarray]:
-    """A restorer's answer, one image or several, as a list."""
-    return [restored] if isinstance(restored, np.ndarray) else list(restored)
+def _one(restore):
+    """A restorer giving one image as one giving a list of them."""
+    return lambda image: [restore(image)]
 
 
 def _unique(codes: list[Decoded]) -> list[Decoded]:

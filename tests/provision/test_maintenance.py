@@ -73,15 +73,7 @@ def test_close_day_closes_an_open_day_and_only_once(tmp_path):
     sale(ledger, 12000)
     sale(ledger, 3000, 1)
     ledger.close()
-    files = StateFiles(
-        terminal.state,
-        terminal.state / "device-key.pem",
-        terminal.state / "device-cert.pem",
-        terminal.database,
-        terminal.state / "platform-ca.pem",
-        terminal.state / "platform-keys.json",
-        terminal.state / "enrollment.json",
-    )
+    files = state_files(terminal)
     now = T0 + 60_000
     assert close_day(files, DEVICE, now, True, running=False) == "closed the day (2 records)"
     health = check_database(terminal.database)
@@ -94,15 +86,7 @@ def test_close_day_leaves_a_request_while_the_terminal_runs(tmp_path):
     ledger = terminal.ledger()
     sale(ledger, 12000)
     ledger.close()
-    files = StateFiles(
-        terminal.state,
-        terminal.state / "device-key.pem",
-        terminal.state / "device-cert.pem",
-        terminal.database,
-        terminal.state / "platform-ca.pem",
-        terminal.state / "platform-keys.json",
-        terminal.state / "enrollment.json",
-    )
+    files = state_files(terminal)
     outcome = close_day(files, DEVICE, T0 + 1, True, running=True)
     assert "asked the running terminal" in outcome
     assert (terminal.state / CLOSE_REQUEST).read_text() == f"{T0 + 1}\n"
@@ -116,15 +100,7 @@ def test_close_day_leaves_a_request_when_run_lock_is_held(tmp_path):
     ledger = terminal.ledger()
     sale(ledger, 12000)
     ledger.close()
-    files = StateFiles(
-        terminal.state,
-        terminal.state / "device-key.pem",
-        terminal.state / "device-cert.pem",
-        terminal.database,
-        terminal.state / "platform-ca.pem",
-        terminal.state / "platform-keys.json",
-        terminal.state / "enrollment.json",
-    )
+    files = state_files(terminal)
     holder = StateLock.take(terminal.state)
     try:
         outcome = close_day(files, DEVICE, T0 + 1, True, running=False)
